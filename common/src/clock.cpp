@@ -1,0 +1,10 @@
+#include "edgemon/common/clock.h"
+
+namespace edgemon {
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+}  // namespace edgemon

@@ -1,0 +1,30 @@
+// The gateway's configuration: a TOML file (docs/config.md) overridden by command-line flags.
+#pragma once
+
+#include <string>
+
+#include "edgemon/common/config_reader.h"
+#include "edgemon/common/log.h"
+#include "edgemon/common/result.h"
+
+namespace edgemon::gateway {
+
+struct GatewayConfig {
+  std::string host_id = "edgemon-gateway";  // Sparkplug primary host id
+  std::string state_dir = "/var/lib/edgemon";
+  std::string database;                     // default: <state_dir>/edgemon.db
+  std::string broker_host = "127.0.0.1";
+  int broker_port = 1883;
+  std::string username;
+  std::string password;
+  std::string http_bind = "127.0.0.1";
+  int http_port = 8080;                     // 0: any free port (printed at start)
+  std::string web_root = "/usr/share/edgemon/web";
+  log::Level log_level = log::Level::kInfo;
+};
+
+// Errors: kInvalidArgument listing each bad key with file:line.
+Result<GatewayConfig> read_gateway_config(ConfigReader& reader);
+std::string database_path(const GatewayConfig& config);
+
+}  // namespace edgemon::gateway

@@ -1,0 +1,51 @@
+// HttpServer: Boost.Beast on Asio (C++20 coroutines), on the gateway's io thread.
+// Routes: GET /api/health, GET /api/nodes, GET /ws (WebSocket live feed), and the dashboard's
+// static files from web_root (GET/HEAD only, no path escapes, index.html fallback for "/").
+// Limits: 16 KiB headers, 64 KiB bodies, 30 s idle timeout.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "edgemon/common/result.h"
+#include "edgemon/gateway/asio_prelude.h"
+#include "edgemon/gateway/ws_hub.h"
+
+namespace edgemon::gateway {
+
+struct HttpOptions {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string web_root;
+};
+
+// JSON producers for the API; they run on the io thread.
+struct HttpApi {
+  std::function<std::string()> health;
+  std::function<std::string()> nodes;
+};
+
+class HttpServer {
+ public:
+  HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub);
+  // Binds and starts accepting. Returns the bound port. Errors: kUnavailable (address in use),
+  // kInvalidArgument (bad bind address).
+  Result<std::uint16_t> start();
+  void stop();
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket);
+  asio::awaitable<void> serve_websocket(beast::tcp_stream stream, http::request<http::string_body> req);
+  http::response<http::string_body> handle(const http::request<http::string_body>& req) const;
+
+  asio::io_context& io_;
+  HttpOptions options_;
+  HttpApi api_;
+  WsHub& hub_;
+  tcp::acceptor acceptor_;
+};
+
+}  // namespace edgemon::gateway

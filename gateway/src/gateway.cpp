@@ -1,0 +1,147 @@
+#include "edgemon/gateway/gateway.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "edgemon/common/log.h"
+#include "edgemon/common/telemetry_json.h"
+#include "edgemon/common/version.h"
+
+namespace edgemon::gateway {
+namespace {
+constexpr const char* kLog = "gateway";
+}
+
+Gateway::Gateway(GatewayConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock), hub_([this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }) {}
+
+Gateway::~Gateway() {
+  if (mqtt_) mqtt_->stop();
+}
+
+std::string Gateway::state_topic() const { return std::string(kTopicNamespace) + "/STATE/" + config_.host_id; }
+
+Status Gateway::start() {
+  std::error_code fs_error;
+  const std::string db_path = database_path(config_);
+  std::filesystem::create_directories(std::filesystem::path(db_path).parent_path(), fs_error);
+  if (fs_error) {
+    return make_error(ErrorCode::kIo, "cannot create state directory for " + db_path + ": " + fs_error.message());
+  }
+  auto store = open_sqlite_store(db_path);
+  if (!store) return store.error();
+  store_ = std::move(*store);
+  log::info(kLog, "history open", {{"sqlite", db_path}, {"schema_version", store_->schema_version()}});
+
+  HttpApi api;
+  api.health = [this] { return health_json(); };
+  api.nodes = [this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  http_ = std::make_unique<HttpServer>(io_, HttpOptions{config_.http_bind, static_cast<std::uint16_t>(config_.http_port), config_.web_root},
+                                       std::move(api), hub_);
+  auto port = http_->start();
+  if (!port) return port.error();
+  http_port_ = *port;
+
+  MqttOptions mo;
+  mo.host = config_.broker_host;
+  mo.port = config_.broker_port;
+  mo.client_id = "edgemon-gateway-" + config_.host_id;
+  mo.username = config_.username;
+  mo.password = config_.password;
+  mqtt_ = std::make_unique<MqttClient>(mo);
+  mqtt_->subscribe(std::string(kTopicNamespace) + "/+/NBIRTH/+", 1);
+  mqtt_->subscribe(std::string(kTopicNamespace) + "/+/NDATA/+", 1);
+  mqtt_->subscribe(std::string(kTopicNamespace) + "/+/NDEATH/+", 1);
+  // Sparkplug primary host: retained STATE, with an offline will.
+  mqtt_->will_provider([this]() -> std::optional<MqttWill> {
+    const nlohmann::json off = {{"online", false}, {"timestamp", to_unix_ms(clock_.wall())}};
+    return MqttWill{state_topic(), off.dump(), 1, true};
+  });
+  mqtt_->on_connected([this] {
+    const nlohmann::json on = {{"online", true}, {"timestamp", to_unix_ms(clock_.wall())}};
+    if (Status s = mqtt_->publish(state_topic(), on.dump(), 1, true); !s) {
+      log::warn(kLog, "cannot publish STATE", {{"error", s.error().message}});
+    }
+  });
+  mqtt_->on_message([this](MqttIncoming&& msg) {
+    asio::post(io_, [this, m = std::move(msg)] { ingest(m); });
+  });
+  if (Status s = mqtt_->start(); !s) return s;
+
+  log::info(kLog, "started", {{"version", kVersion}, {"http", config_.http_bind + ":" + std::to_string(http_port_)},
+                              {"broker", mqtt_->server_uri()}, {"web_root", config_.web_root}});
+  return Status::Ok();
+}
+
+void Gateway::reject(const std::string& reason, const std::string& topic) {
+  const std::uint64_t n = ++rejected_[reason];
+  const std::int64_t now = to_unix_ms(clock_.wall());
+  if (now - last_reject_log_ms_ >= 1000) {  // at most one line per second
+    last_reject_log_ms_ = now;
+    log::warn(kLog, "message rejected", {{"reason", reason}, {"topic", topic}, {"count", n}});
+  }
+}
+
+void Gateway::ingest(const MqttIncoming& msg) {
+  auto topic = parse_topic(msg.topic);
+  if (!topic) return reject(topic.error().message, msg.topic);
+  if (topic->kind == MessageKind::kCommand) return;  // our own commands echoed back
+  auto decoded = decode_json(msg.payload, topic->kind);
+  if (!decoded) return reject(decoded.error().message, msg.topic);
+  ++accepted_;
+  const NodeState& node = fleet_.apply(*topic, *decoded, to_unix_ms(clock_.wall()));
+  if (!decoded->metrics.empty()) {
+    if (Status s = store_->append(topic->group, topic->node, decoded->metrics); !s) {
+      ++store_failures_;
+      log::error(kLog, "history write failed", {{"node", topic->node}, {"error", s.error().message},
+                                                {"failures", store_failures_}});
+    }
+  }
+  hub_.broadcast_node(fleet_.node_json(node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string Gateway::health_json() const {
+  std::uint64_t rejected_total = 0;
+  nlohmann::json by_reason = nlohmann::json::object();
+  for (const auto& [reason, n] : rejected_) {
+    rejected_total += n;
+    by_reason[reason] = n;
+  }
+  const nlohmann::json j = {
+      {"status", "ok"},
+      {"version", kVersion},
+      {"mqtt_connected", mqtt_ && mqtt_->connected()},
+      {"nodes", fleet_.size()},
+      {"ws_clients", hub_.clients()},
+      {"messages_accepted", accepted_},
+      {"messages_rejected", rejected_total},
+      {"rejected_by_reason", by_reason},
+      {"store_failures", store_failures_},
+      {"schema_version", store_ ? store_->schema_version() : 0},
+  };
+  return j.dump();
+}
+
+int Gateway::run() {
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info(kLog, "stopping", {{"signal", sig}});
+    sd_notify(0, "STOPPING=1");
+    http_->stop();
+    // Leave STATE offline behind us: a clean disconnect does not fire the will.
+    const nlohmann::json off = {{"online", false}, {"timestamp", to_unix_ms(clock_.wall())}};
+    (void)mqtt_->publish_and_wait(state_topic(), off.dump(), 1, true, std::chrono::milliseconds(1000));
+    mqtt_->stop();
+    io_.stop();
+  });
+  sd_notify(0, "READY=1");
+  io_.run();
+  log::info(kLog, "stopped", {{"messages_accepted", accepted_}});
+  return 0;
+}
+
+}  // namespace edgemon::gateway

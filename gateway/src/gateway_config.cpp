@@ -1,0 +1,31 @@
+#include "edgemon/gateway/gateway_config.h"
+
+#include "edgemon/common/telemetry.h"
+
+namespace edgemon::gateway {
+
+Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
+  GatewayConfig c;
+  c.host_id = r.get_string("gateway.host_id", c.host_id);
+  if (!valid_id(c.host_id)) r.add_error("gateway.host_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
+  c.state_dir = r.get_string("gateway.state_dir", c.state_dir);
+  c.database = r.get_string("storage.sqlite_path", c.database);
+  c.broker_host = r.get_string("mqtt.host", c.broker_host);
+  c.broker_port = static_cast<int>(r.get_int("mqtt.port", c.broker_port, 1, 65535));
+  c.username = r.get_string("mqtt.username", c.username);
+  c.password = r.get_string("mqtt.password", c.password);
+  c.http_bind = r.get_string("http.bind", c.http_bind);
+  c.http_port = static_cast<int>(r.get_int("http.port", c.http_port, 0, 65535));
+  c.web_root = r.get_string("http.web_root", c.web_root);
+  const std::string level = r.get_string("log.level", "info");
+  if (!log::parse_level(level, c.log_level)) r.add_error("log.level", "must be debug, info, warn or error");
+  if (Status s = r.finish(); !s) return s.error();
+  return c;
+}
+
+std::string database_path(const GatewayConfig& c) {
+  if (!c.database.empty()) return c.database;
+  return c.state_dir + "/edgemon.db";
+}
+
+}  // namespace edgemon::gateway

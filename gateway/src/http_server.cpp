@@ -1,0 +1,223 @@
+#include "edgemon/gateway/http_server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "edgemon/common/log.h"
+
+namespace edgemon::gateway {
+namespace {
+
+constexpr const char* kLog = "http";
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kBodyLimit = 64 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr std::size_t kWsMessageLimit = 4096;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+std::string_view mime_type(std::string_view path) {
+  const auto dot = path.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? std::string_view() : path.substr(dot);
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json" || ext == ".map") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+// Accepts only plain relative paths: no "..", no backslashes, no NUL, no percent-escapes.
+bool safe_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  if (path.find("..") != std::string_view::npos) return false;
+  for (char c : path) {
+    if (c == '\\' || c == '\0' || c == '%' || static_cast<unsigned char>(c) < 0x20) return false;
+  }
+  return true;
+}
+
+Response make_response(const Request& req, http::status status, std::string_view type, std::string body) {
+  Response res{status, req.version()};
+  res.set(http::field::server, "edgemon-gateway");
+  res.set(http::field::content_type, type);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response json_response(const Request& req, http::status status, std::string body) {
+  Response res = make_response(req, status, "application/json", std::move(body));
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
+
+Response error_response(const Request& req, http::status status, std::string_view message) {
+  return json_response(req, status, std::string(R"({"error":")") + std::string(message) + "\"}");
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub)
+    : io_(io), options_(std::move(options)), api_(std::move(api)), hub_(hub), acceptor_(io) {}
+
+Result<std::uint16_t> HttpServer::start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options_.bind, ec);
+  if (ec) return make_error(ErrorCode::kInvalidArgument, "http.bind: not an IP address: " + options_.bind);
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::kUnavailable, "cannot listen on " + options_.bind + ":" +
+                                                   std::to_string(options_.port) + ": " + ec.message());
+  }
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+  return acceptor_.local_endpoint().port();
+}
+
+void HttpServer::stop() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  hub_.close_all();
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      log::warn(kLog, "accept failed", {{"error", ec.message()}});
+      continue;
+    }
+    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(kBodyLimit);
+    stream.expires_after(kIdleTimeout);
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      Request dummy;
+      Response res = error_response(dummy, ec == http::error::body_limit ? http::status::payload_too_large
+                                                                        : http::status::request_header_fields_too_large,
+                                    "request too large");
+      res.keep_alive(false);
+      res.prepare_payload();
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    }
+    if (ec) break;  // end of stream, timeout, reset, or malformed request: just close
+    Request req = parser.release();
+    if (websocket::is_upgrade(req)) {
+      if (req.target() == "/ws") {
+        stream.expires_never();
+        co_await serve_websocket(std::move(stream), std::move(req));
+        co_return;
+      }
+      Response res = error_response(req, http::status::not_found, "no WebSocket here");
+      res.prepare_payload();
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    }
+    Response res = handle(req);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+    const bool keep = res.keep_alive();
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !keep) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+Response HttpServer::handle(const Request& req) const {
+  std::string_view target = req.target();
+  if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    Response res = error_response(req, http::status::method_not_allowed, "method not allowed");
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  }
+  if (target == "/api/health") return json_response(req, http::status::ok, api_.health());
+  if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
+  if (target.rfind("/api/", 0) == 0) return error_response(req, http::status::not_found, "no such endpoint");
+
+  if (!safe_path(target)) return error_response(req, http::status::bad_request, "bad path");
+  std::string path = options_.web_root + std::string(target);
+  if (target.back() == '/') path += "index.html";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return error_response(req, http::status::not_found, "not found");
+  std::ostringstream body;
+  body << in.rdbuf();
+  Response res = make_response(req, http::status::ok, mime_type(path), body.str());
+  res.set("Content-Security-Policy",
+          "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+          "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+  // Vite puts content hashes in asset names: those can be cached; index.html must not be.
+  res.set(http::field::cache_control,
+          target.rfind("/assets/", 0) == 0 ? "public, max-age=31536000, immutable" : "no-cache");
+  return res;
+}
+
+asio::awaitable<void> HttpServer::serve_websocket(beast::tcp_stream stream, Request req) {
+  auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(stream));
+  ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws->read_message_max(kWsMessageLimit);
+  boost::system::error_code ec;
+  co_await ws->async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  ws->text(true);
+
+  auto client = std::make_shared<WsClient>(ws->get_executor());
+  hub_.attach(client);
+  log::debug(kLog, "websocket client attached", {{"clients", hub_.clients()}});
+
+  // Reader: the feed is one-way for now; reading keeps control frames (ping/close) flowing.
+  asio::co_spawn(io_, [ws, client]() -> asio::awaitable<void> {
+    beast::flat_buffer in;
+    boost::system::error_code rec;
+    for (;;) {
+      co_await ws->async_read(in, asio::redirect_error(asio::use_awaitable, rec));
+      if (rec) break;
+      in.consume(in.size());
+    }
+    client->close();
+  }, asio::detached);
+
+  while (!client->closed()) {
+    if (client->empty()) {
+      client->signal().expires_at(asio::steady_timer::time_point::max());
+      co_await client->signal().async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    const Frame frame = client->pop();
+    co_await ws->async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+  }
+  hub_.detach(client);
+  client->close();
+  if (ws->is_open()) {
+    co_await ws->async_close(websocket::close_code::going_away, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  log::debug(kLog, "websocket client detached", {{"clients", hub_.clients()}});
+}
+
+}  // namespace edgemon::gateway

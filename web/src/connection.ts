@@ -1,0 +1,105 @@
+// WebSocket to the gateway with automatic reconnect (exponential backoff with jitter).
+import { parseMessage, type ServerMessage } from './protocol';
+
+export type ConnState =
+  | { kind: 'connecting' }
+  | { kind: 'live' }
+  /** `at` = performance.now() time of the next attempt. */
+  | { kind: 'reconnecting'; at: number };
+
+export interface ConnectionOptions {
+  url: string;
+  onMessage: (msg: ServerMessage) => void;
+  onState: (state: ConnState) => void;
+}
+
+export const BACKOFF_MIN_MS = 500;
+export const BACKOFF_MAX_MS = 10_000;
+
+/** Delay before reconnect attempt `attempt` (0-based): 0.5 s doubling to 10 s, ±20 % jitter. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(attempt, 16));
+  const jittered = base * (0.8 + 0.4 * random());
+  return Math.round(Math.min(BACKOFF_MAX_MS, jittered));
+}
+
+/** ws://host/<dir>/ws for http pages, wss:// for https, relative to the page's directory. */
+export function gatewaySocketUrl(loc: Location = location): string {
+  const url = new URL('ws', loc.href);
+  url.protocol = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.hash = '';
+  url.search = '';
+  return url.href;
+}
+
+export class Connection {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastSeq = 0;
+  /** Messages whose seq was not lastSeq + 1 (diagnostics only; each message is a full state). */
+  seqGaps = 0;
+
+  constructor(private readonly opts: ConnectionOptions) {}
+
+  start(): void {
+    this.connect();
+    // Come back quickly when the network returns instead of waiting out a long backoff.
+    window.addEventListener('online', () => this.retryNow());
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.retryNow();
+    });
+  }
+
+  /** Skips the remaining backoff wait, if any. */
+  retryNow(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.connect();
+  }
+
+  private connect(): void {
+    this.opts.onState({ kind: 'connecting' });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.opts.url);
+    } catch (err) {
+      console.warn('edgemon: cannot open WebSocket', err);
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = (ev: MessageEvent) => {
+      if (typeof ev.data !== 'string') return;
+      const msg = parseMessage(ev.data);
+      if (!msg) return;
+      if (msg.type === 'snapshot') {
+        // A snapshot proves the gateway is really serving us: go live and reset the backoff.
+        this.attempt = 0;
+        this.lastSeq = msg.seq;
+        this.opts.onState({ kind: 'live' });
+      } else {
+        if (msg.seq !== this.lastSeq + 1) this.seqGaps++;
+        this.lastSeq = msg.seq;
+      }
+      this.opts.onMessage(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.scheduleReconnect();
+    };
+    // An error is always followed by close; nothing else to do here.
+    ws.onerror = () => {};
+  }
+
+  private scheduleReconnect(): void {
+    const delay = backoffDelay(this.attempt++);
+    this.opts.onState({ kind: 'reconnecting', at: performance.now() + delay });
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.connect();
+    }, delay);
+  }
+}
