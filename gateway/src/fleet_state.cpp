@@ -13,13 +13,15 @@ const NodeState& FleetState::apply(const Topic& topic, const TelemetryMessage& m
     case MessageKind::kBirth:
       node.online = true;
       node.bd_seq = msg.bd_seq;
+      node.birth_seen = true;
       break;
     case MessageKind::kData:
       node.online = true;
       break;
     case MessageKind::kDeath:
-      // A will from an older session must not take down the current one.
-      if (msg.bd_seq == node.bd_seq) node.online = false;
+      // A will from an older session must not take down the current one. Without a birth we
+      // cannot tell, and a death is the safer reading.
+      if (!node.birth_seen || msg.bd_seq == node.bd_seq) node.online = false;
       return node;
     case MessageKind::kCommand:
       return node;

@@ -20,6 +20,7 @@ struct NodeState {
   bool online = false;
   std::int64_t last_seen_ms = 0;
   std::uint64_t bd_seq = 0;
+  bool birth_seen = false;  // false: joined mid-session, bd_seq unknown
   std::vector<Metric> metrics;                    // in first-seen order
   std::unordered_map<std::string, std::size_t> index;  // name -> position in metrics
 };

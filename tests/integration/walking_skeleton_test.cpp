@@ -1,0 +1,128 @@
+// The thinnest real path through the system: /proc/stat -> agent -> mosquitto -> gateway ->
+// WebSocket, with every part a real process on loopback and history in a real SQLite file.
+#include <sqlite3.h>
+
+#include <csignal>
+#include <optional>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/test_fleet.h"
+#include "support/ws_client.h"
+
+namespace edgemon::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::optional<double> metric_value(const json& node, const std::string& name) {
+  for (const json& m : node.at("metrics")) {
+    if (m.at("name") == name && m.at("value").is_number()) return m.at("value").get<double>();
+  }
+  return std::nullopt;
+}
+
+// Reads feed messages until `pred` holds for a node message about `node_id`, or the time is up.
+std::optional<json> wait_for_node(WsClient& ws, const std::string& node_id, std::chrono::milliseconds budget,
+                                  const std::function<bool(const json&)>& pred) {
+  const auto until = std::chrono::steady_clock::now() + budget;
+  while (std::chrono::steady_clock::now() < until) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    auto text = ws.read(left);
+    if (!text) return std::nullopt;
+    const json msg = json::parse(*text);
+    if (msg.at("type") == "snapshot") {
+      for (const json& n : msg.at("nodes")) {
+        if (n.at("id") == node_id && pred(n)) return n;
+      }
+    } else if (msg.at("type") == "node" && msg.at("node").at("id") == node_id && pred(msg.at("node"))) {
+      return msg.at("node");
+    }
+  }
+  return std::nullopt;
+}
+
+TEST(WalkingSkeleton, LiveCpuAndPingReachWebSocketAndHistory) {
+  TestFleet fleet;
+  WsClient ws(fleet.http_port(), "/ws");
+  auto first = ws.read(5s);
+  ASSERT_TRUE(first) << fleet.logs();
+  const json snapshot = json::parse(*first);
+  EXPECT_EQ(snapshot.at("type"), "snapshot");
+  EXPECT_TRUE(snapshot.at("nodes").empty());
+
+  fleet.start_agent({.node_id = "pi-01", .interval_s = 0.5});
+  const auto node = wait_for_node(ws, "pi-01", 10s, [](const json& n) {
+    return n.at("online") == true && metric_value(n, "cpu/total") && metric_value(n, "ping/127.0.0.1/rtt");
+  });
+  ASSERT_TRUE(node) << "no CPU + ping values over the WebSocket within 10 s\n" << fleet.logs();
+  const double cpu = *metric_value(*node, "cpu/total");
+  EXPECT_GE(cpu, 0.0);
+  EXPECT_LE(cpu, 100.0);
+  const double rtt = *metric_value(*node, "ping/127.0.0.1/rtt");
+  EXPECT_GT(rtt, 0.0);
+  EXPECT_LT(rtt, 1000.0);
+  EXPECT_EQ(node->at("group"), "edgemon");
+
+  // Values keep flowing: a later message carries a newer CPU timestamp.
+  auto ts_of = [](const json& n) {
+    for (const json& m : n.at("metrics")) {
+      if (m.at("name") == "cpu/total") return m.at("ts").get<std::int64_t>();
+    }
+    return std::int64_t{0};
+  };
+  const std::int64_t t0 = ts_of(*node);
+  const auto later = wait_for_node(ws, "pi-01", 5s, [&](const json& n) { return ts_of(n) > t0; });
+  ASSERT_TRUE(later) << fleet.logs();
+
+  // The same samples are in the gateway's SQLite history.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(fleet.database().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM samples s JOIN series r ON r.id = s.series_id "
+                               "JOIN nodes n ON n.id = r.node_id WHERE n.node = 'pi-01' AND r.metric = 'cpu/total' "
+                               "AND s.value IS NOT NULL",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_GE(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST(WalkingSkeleton, StoppedAgentGoesOfflineAndEverythingExitsCleanly) {
+  TestFleet fleet;
+  WsClient ws(fleet.http_port(), "/ws");
+  fleet.start_agent({.node_id = "pi-02", .interval_s = 0.5});
+  ASSERT_TRUE(wait_for_node(ws, "pi-02", 10s, [](const json& n) { return n.at("online") == true; }))
+      << fleet.logs();
+
+  const auto agent_status = fleet.agent("pi-02").stop(SIGTERM, 5s);
+  ASSERT_TRUE(agent_status) << "agent did not exit on SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*agent_status) && WEXITSTATUS(*agent_status) == 0);
+  EXPECT_TRUE(wait_for_node(ws, "pi-02", 5s, [](const json& n) { return n.at("online") == false; }))
+      << "NDEATH did not mark the node offline\n" << fleet.logs();
+
+  const auto gateway_status = fleet.gateway().stop(SIGTERM, 5s);
+  ASSERT_TRUE(gateway_status) << "gateway did not exit on SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*gateway_status) && WEXITSTATUS(*gateway_status) == 0) << fleet.logs();
+}
+
+TEST(WalkingSkeleton, AgentStartedBeforeBrokerConnectsWhenItAppears) {
+  // Paho does not retry a failed first connect by itself; our session must.
+  TestFleet fleet;
+  WsClient ws(fleet.http_port(), "/ws");
+  fleet.broker().stop();
+  fleet.start_agent({.node_id = "pi-03", .interval_s = 0.5});
+  std::this_thread::sleep_for(1500ms);  // several failed connects
+  fleet.broker().restart();
+  WsClient ws2(fleet.http_port(), "/ws");  // the gateway reconnects too; use a fresh feed
+  EXPECT_TRUE(wait_for_node(ws2, "pi-03", 20s, [](const json& n) { return metric_value(n, "cpu/total").has_value(); }))
+      << fleet.logs();
+}
+
+}  // namespace
+}  // namespace edgemon::test

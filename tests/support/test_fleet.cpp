@@ -1,0 +1,50 @@
+#include "support/test_fleet.h"
+
+#include <csignal>
+#include <sstream>
+#include <stdexcept>
+
+#include "support/net.h"
+
+namespace edgemon::test {
+
+TestFleet::TestFleet() : dir_("edgemon-fleet") {
+  broker_ = std::make_unique<MosquittoBroker>(dir_.path());
+  http_port_ = free_tcp_port();
+  gateway_ = ChildProcess::start(
+      {EDGEMON_GATEWAY_BIN, "--broker", "127.0.0.1", "--port", std::to_string(broker_->port()), "--http-port",
+       std::to_string(http_port_), "--state-dir", dir_.file("state"), "--web-root", EDGEMON_WEB_DIST},
+      dir_.file("gateway.log"));
+  if (!wait_for_tcp(http_port_, std::chrono::seconds(10))) {
+    throw std::runtime_error("gateway did not listen on " + std::to_string(http_port_) + ":\n" + gateway_.log());
+  }
+}
+
+TestFleet::~TestFleet() {
+  for (auto& [id, agent] : agents_) agent.stop(SIGTERM, std::chrono::seconds(5));
+  gateway_.stop(SIGTERM, std::chrono::seconds(5));
+}
+
+void TestFleet::start_agent(const AgentOptions& o) {
+  std::ostringstream interval;
+  interval << o.interval_s;
+  std::string hosts;
+  for (const std::string& h : o.ping_hosts) hosts += (hosts.empty() ? "" : ",") + h;
+  std::vector<std::string> argv = {EDGEMON_AGENT_BIN, "--broker", "127.0.0.1", "--port",
+                                   std::to_string(broker_->port()), "--node-id", o.node_id, "--group", o.group,
+                                   "--interval", interval.str()};
+  if (!hosts.empty()) {
+    argv.push_back("--hosts");
+    argv.push_back(hosts);
+  }
+  agents_.erase(o.node_id);
+  agents_.emplace(o.node_id, ChildProcess::start(argv, dir_.file("agent-" + o.node_id + ".log")));
+}
+
+std::string TestFleet::logs() {
+  std::string out = "--- mosquitto\n" + read_file(dir_.file("mosquitto.log")) + "--- gateway\n" + gateway_.log();
+  for (auto& [id, agent] : agents_) out += "--- agent " + id + "\n" + agent.log();
+  return out;
+}
+
+}  // namespace edgemon::test

@@ -1,0 +1,48 @@
+// TestFleet: the whole system on loopback for one test — a private mosquitto, a real
+// edgemon-gateway (SQLite in a temp dir, dashboard from the build tree) and real edgemon-agents.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/mosquitto_broker.h"
+#include "support/process.h"
+
+namespace edgemon::test {
+
+struct AgentOptions {
+  std::string node_id = "test-node";
+  std::string group = "edgemon";
+  double interval_s = 0.5;
+  std::vector<std::string> ping_hosts = {"127.0.0.1"};
+};
+
+class TestFleet {
+ public:
+  TestFleet();  // broker + gateway, no agents yet
+  ~TestFleet();
+
+  void start_agent(const AgentOptions& options);
+  ChildProcess& agent(const std::string& node_id) { return agents_.at(node_id); }
+  ChildProcess& gateway() { return gateway_; }
+  MosquittoBroker& broker() { return *broker_; }
+
+  std::uint16_t http_port() const { return http_port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_) + "/"; }
+  std::string database() const { return dir_.file("state/edgemon.db"); }
+  const TempDir& dir() const { return dir_; }
+  // Every process's log, for failure messages.
+  std::string logs();
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<MosquittoBroker> broker_;
+  std::uint16_t http_port_ = 0;
+  ChildProcess gateway_;
+  std::map<std::string, ChildProcess> agents_;
+};
+
+}  // namespace edgemon::test
