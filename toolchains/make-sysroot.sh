@@ -42,10 +42,19 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libnanopb-dev liblwip-dev
 )
-layout_version=2   # bump when the post-processing below changes
+layout_version=3   # bump when the post-processing below changes
 
 stamp="$dir/.edgemon-sysroot"
 want=$(printf '%s\n' "layout=$layout_version" "arch=$arch" "${pkgs[@]}" | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$want" ]; then
+  echo "sysroot: $dir is up to date ($arch)"
+  exit 0
+fi
+
+# One builder per directory at a time; a run that waited finds the other's stamp.
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
 if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$want" ]; then
   echo "sysroot: $dir is up to date ($arch)"
   exit 0
@@ -59,6 +68,7 @@ codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 
 # "<repo-uri> <suite> <sources-entry>" for every configured binary index of main in our release
 # family; <sources-entry> is file:line (one-line format) or file:stanza (deb822).
+# shellcheck disable=SC2016  # $(...) are apt format fields
 mapfile -t repos < <(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(SOURCESENTRY)' \
                        'Identifier: Packages' 2>/dev/null |
                      awk -v c="$codename" '$3 == "main" && ($2 == c || $2 == c "-updates" || $2 == c "-security") { print $1, $2, $4 }' |
@@ -113,14 +123,13 @@ done
 # --- build ------------------------------------------------------------------------------------
 echo "sysroot: building $arch sysroot in $dir from:"
 printf 'sysroot:   %s\n' "${sources[@]}"
-mkdir -p "$(dirname "$dir")"
 new="$dir.new.$$"
 rm -rf "$new"
 trap 'rm -rf "$work" "$new"' EXIT
 start=$SECONDS
 incl=$(IFS=,; echo "${pkgs[*]}")
 # --skip=cleanup/apt keeps the downloaded .debs so their size can be reported; removed below.
-mmdebstrap --quiet --variant=extract --mode=root --architectures="$arch" \
+mmdebstrap --quiet --variant=extract --architectures="$arch" \
   --include="$incl" \
   --aptopt='Acquire::Languages "none"' \
   --skip=check/qemu,cleanup/apt \
