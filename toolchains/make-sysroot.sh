@@ -40,7 +40,7 @@ pkgs=(
   libsqlite3-dev libcurl4-openssl-dev libsystemd-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libnanopb-dev liblwip-dev
+  libnanopb-dev libprotobuf-c-dev liblwip-dev
 )
 layout_version=3   # bump when the post-processing below changes
 

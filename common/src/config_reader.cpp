@@ -153,6 +153,34 @@ std::vector<std::string> ConfigReader::get_string_array(std::string_view key,
   return out;
 }
 
+std::map<std::string, double> ConfigReader::get_number_table(std::string_view key, double min, double max) {
+  std::map<std::string, double> out;
+  const toml::node* node = find(key);
+  if (node == nullptr) return out;
+  const auto* table = node->as_table();
+  if (table == nullptr) {
+    errors_.push_back(where(key, node) + "must be a table of numbers, got " + describe(*node));
+    return out;
+  }
+  for (const auto& [k, v] : *table) {
+    double d = 0;
+    if (const auto* f = v.as_floating_point()) {
+      d = f->get();
+    } else if (const auto* i = v.as_integer()) {
+      d = static_cast<double>(i->get());
+    } else {
+      errors_.push_back(where(std::string(key) + "." + std::string(k.str()), &v) + "must be a number");
+      continue;
+    }
+    if (!(d >= min && d <= max)) {
+      errors_.push_back(where(std::string(key) + "." + std::string(k.str()), &v) + "out of range");
+      continue;
+    }
+    out.emplace(std::string(k.str()), d);
+  }
+  return out;
+}
+
 void ConfigReader::collect_unknown(const toml::table& table, const std::string& prefix) {
   for (const auto& [k, node] : table) {
     const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());

@@ -62,7 +62,45 @@ MqttClient::~MqttClient() { stop(); }
 
 std::string MqttClient::server_uri() const {
   const bool v6 = options_.host.find(':') != std::string::npos;
-  return "tcp://" + (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(options_.port);
+  return std::string(options_.ca_file.empty() ? "tcp://" : "ssl://") + (v6 ? "[" + options_.host + "]" : options_.host) +
+         ":" + std::to_string(options_.port);
+}
+
+namespace {
+
+// Completes a Delivery from Paho's callback thread.
+class DeliveryListener final : public mqtt::iaction_listener {
+ public:
+  DeliveryListener(std::shared_ptr<Delivery> delivery, std::function<void()> done)
+      : delivery_(std::move(delivery)), done_(std::move(done)) {}
+  void on_failure(const mqtt::token& /*tok*/) override { finish(false); }
+  void on_success(const mqtt::token& /*tok*/) override { finish(true); }
+
+ private:
+  void finish(bool ok) {
+    delivery_->complete(ok);
+    if (done_) done_();
+    delete this;  // one listener per publish; Paho calls exactly one of the two
+  }
+  std::shared_ptr<Delivery> delivery_;
+  std::function<void()> done_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Delivery>> MqttClient::publish_tracked(const std::string& topic, const std::string& payload,
+                                                              int qos) {
+  if (!impl_ || !connected_.load()) return make_error(ErrorCode::kUnavailable, "not connected");
+  auto delivery = std::make_shared<Delivery>();
+  auto* listener = new DeliveryListener(delivery, on_delivery_);
+  try {
+    auto msg = mqtt::make_message(topic, payload.data(), payload.size(), qos, false);
+    impl_->client.publish(msg, nullptr, *listener);
+  } catch (const mqtt::exception& e) {
+    delete listener;
+    return make_error(ErrorCode::kUnavailable, std::string("publish failed: ") + e.what());
+  }
+  return delivery;
 }
 
 Status MqttClient::start() {
@@ -128,6 +166,15 @@ void MqttClient::attempt_connect() {
   opts.set_connect_timeout(std::chrono::seconds(5));
   if (!options_.username.empty()) opts.set_user_name(options_.username);
   if (!options_.password.empty()) opts.set_password(options_.password);
+  if (!options_.ca_file.empty()) {
+    mqtt::ssl_options ssl;
+    ssl.set_trust_store(options_.ca_file);
+    if (!options_.cert_file.empty()) ssl.set_key_store(options_.cert_file);
+    if (!options_.key_file.empty()) ssl.set_private_key(options_.key_file);
+    ssl.set_enable_server_cert_auth(options_.tls_verify);
+    ssl.set_verify(options_.tls_verify);
+    opts.set_ssl(ssl);
+  }
   if (will_provider_) {
     if (auto will = will_provider_()) {
       opts.set_will(mqtt::will_options(will->topic, will->payload.data(), will->payload.size(), will->qos,

@@ -8,23 +8,36 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "edgemon/board/cpu_usage_sensor.h"
 #include "edgemon/common/log.h"
-#include "edgemon/common/telemetry_json.h"
+#include "edgemon/common/sparkplug_codec.h"
 
 namespace edgemon::firmware {
 namespace {
 
 constexpr const char* kLog = "agent";
+constexpr const char* kRebirthMetric = "Node Control/Rebirth";
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000.0)));
 }
 
+ReportPolicy report_policy(const AgentConfig& c) {
+  ReportPolicy p;
+  p.default_deadband = c.default_deadband;
+  p.deadbands = c.deadbands;
+  p.keyframe_every = to_ms(c.keyframe_interval_s);
+  return p;
+}
+
 }  // namespace
 
-Agent::Agent(AgentConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+Agent::Agent(AgentConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock), telemetry_(report_policy(config_)) {}
 
 Agent::~Agent() {
   if (mqtt_) mqtt_->stop();
@@ -32,6 +45,13 @@ Agent::~Agent() {
 }
 
 std::string Agent::topic(MessageKind kind) const { return format_topic(config_.group, kind, config_.node_id); }
+
+void Agent::wake() {
+  const std::uint64_t one = 1;
+  if (::write(wake_fd_, &one, sizeof one) < 0) {
+    // EAGAIN: the counter is saturated, which already means "wake up".
+  }
+}
 
 Status Agent::start() {
   auto pinger = IcmpPinger::open();
@@ -41,6 +61,14 @@ Status Agent::start() {
 
   sensors_.push_back(std::make_unique<board::CpuUsageSensor>(config_.board_root));
   sensor_unsupported_.assign(sensors_.size(), false);
+
+  const std::string ring_path = buffer_path(config_);
+  std::error_code fs_error;
+  std::filesystem::create_directories(std::filesystem::path(ring_path).parent_path(), fs_error);
+  auto ring = DiskRing::open({ring_path, config_.buffer_capacity, config_.buffer_fsync,
+                              to_ms(config_.buffer_fsync_interval_s)});
+  if (!ring) return ring.error();
+  ring_ = std::move(*ring);
 
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return make_error(ErrorCode::kIo, std::string("eventfd: ") + std::strerror(errno));
@@ -52,26 +80,44 @@ Status Agent::start() {
   mo.username = config_.username;
   mo.password = config_.password;
   mo.keepalive_s = config_.keepalive_s;
+  mo.ca_file = config_.ca_file;
+  mo.cert_file = config_.cert_file;
+  mo.key_file = config_.key_file;
+  mo.tls_verify = config_.tls_verify;
   mqtt_ = std::make_unique<MqttClient>(mo);
+  mqtt_->subscribe(topic(MessageKind::kCommand), 1);
+  if (!config_.primary_host.empty()) {
+    mqtt_->subscribe(std::string(kTopicNamespace) + "/STATE/" + config_.primary_host, 1);
+  } else {
+    host_online_.store(true);
+  }
   mqtt_->will_provider([this]() -> std::optional<MqttWill> {
-    // A new session gets the next bdSeq; NBIRTH of that session carries the same number.
+    // A new session gets the next bdSeq; the NBIRTH of that session carries the same number.
     TelemetryMessage death;
     death.kind = MessageKind::kDeath;
     death.timestamp_ms = to_unix_ms(clock_.wall());
     death.bd_seq = bd_seq_.fetch_add(1) + 1;
-    return MqttWill{topic(MessageKind::kDeath), encode_json(death), 1, false};
+    return MqttWill{topic(MessageKind::kDeath), encode(config_.encoding, death), 1, false};
   });
   mqtt_->on_connected([this] {
     need_birth_.store(true);
-    const std::uint64_t one = 1;
-    if (::write(wake_fd_, &one, sizeof one) < 0) {
-      // The counter is only a wake-up; a full counter already means "wake".
+    wake();
+  });
+  mqtt_->on_disconnected([this] { wake(); });
+  mqtt_->on_delivery([this] { wake(); });
+  mqtt_->on_message([this](MqttIncoming&& in) {
+    {
+      std::lock_guard lock(commands_mutex_);
+      if (commands_.size() < 64) commands_.push_back(in.topic + '\n' + in.payload);
     }
+    wake();
   });
   if (Status s = mqtt_->start(); !s) return s;
   log::info(kLog, "started", {{"node", config_.node_id}, {"group", config_.group},
                               {"interval_s", config_.interval_s}, {"targets", config_.ping_hosts.size()},
-                              {"broker", mqtt_->server_uri()}});
+                              {"broker", mqtt_->server_uri()}, {"buffer", ring_path},
+                              {"buffered", ring_->size()},
+                              {"primary_host", config_.primary_host.empty() ? "-" : config_.primary_host}});
   return Status::Ok();
 }
 
@@ -85,30 +131,124 @@ std::vector<Metric> Agent::current_metrics(std::int64_t now_ms) const {
   }
   for (const PingResult& r : pinger_->results()) {
     metrics.push_back(Metric{"ping/" + r.host + "/rtt", "ms", r.rtt_ms, now_ms});
-    metrics.push_back(Metric{"ping/" + r.host + "/up", "", r.rtt_ms ? 1.0 : 0.0, now_ms});
+    Metric up{"ping/" + r.host + "/up", "", r.rtt_ms ? 1.0 : 0.0, now_ms};
+    up.type = MetricType::kBoolean;
+    metrics.push_back(std::move(up));
   }
+  // The agent's own health, so buffer losses are visible at the gateway.
+  Metric dropped{"agent/buffer/dropped", "", static_cast<double>(ring_->stats().dropped), now_ms};
+  dropped.type = MetricType::kUInt64;
+  metrics.push_back(std::move(dropped));
+  Metric buffered{"agent/buffer/records", "", static_cast<double>(ring_->size()), now_ms};
+  buffered.type = MetricType::kUInt64;
+  metrics.push_back(std::move(buffered));
   return metrics;
 }
 
-void Agent::publish(MessageKind kind, std::vector<Metric> metrics) {
-  TelemetryMessage msg;
-  msg.kind = kind;
-  msg.timestamp_ms = to_unix_ms(clock_.wall());
-  if (kind == MessageKind::kBirth) {
-    seq_ = 0;
-    msg.bd_seq = bd_seq_.load();
-  }
-  msg.seq = seq_;
-  msg.metrics = std::move(metrics);
-  Status s = mqtt_->publish(topic(kind), encode_json(msg), 1, false);
+bool Agent::can_send() const { return mqtt_->connected() && host_online_.load(); }
+
+void Agent::publish_birth(MonoTime now) {
+  TelemetryMessage birth = telemetry_.make_birth(current_metrics(to_unix_ms(clock_.wall())),
+                                                 to_unix_ms(clock_.wall()), bd_seq_.load(), now);
+  seq_ = 0;
+  birth.seq = seq_;
+  // The in-flight record (if any) belongs to the previous session's numbering: resend it.
+  in_flight_.reset();
+  Status s = mqtt_->publish(topic(MessageKind::kBirth), encode(config_.encoding, birth), 1, false);
   if (!s) {
-    ++publish_failures_;
-    log::warn(kLog, "publish failed", {{"type", to_topic_word(kind)}, {"error", s.error().message},
-                                       {"failures", publish_failures_}});
+    log::warn(kLog, "NBIRTH not sent", {{"error", s.error().message}});
+    need_birth_.store(true);
     return;
   }
-  seq_ = (seq_ + 1) % 256;
-  ++published_;
+  seq_ = 1;
+  birth_sent_ = true;
+  log::info(kLog, "birth published", {{"bdSeq", birth.bd_seq}, {"metrics", birth.metrics.size()},
+                                      {"buffered", ring_->size()}});
+}
+
+// Delivers the ring's records in order: one QoS 1 publish in flight, popped when acknowledged.
+void Agent::pump(MonoTime now) {
+  for (int budget = 0; budget < 256; ++budget) {
+    if (in_flight_) {
+      const Delivery::State st = in_flight_->state();
+      if (st == Delivery::State::kPending) return;
+      in_flight_.reset();
+      if (st == Delivery::State::kFailed) return;  // stays at the front; retried next session
+      if (Status s = ring_->pop_front(); !s) log::error(kLog, "buffer pop failed", {{"error", s.error().message}});
+      ++delivered_;
+    }
+    if (!can_send() || !birth_sent_ || ring_->empty()) return;
+    auto record = ring_->front();
+    if (!record) {
+      log::error(kLog, "buffer record unreadable; skipping it", {{"error", record.error().message}});
+      (void)ring_->pop_front();
+      continue;
+    }
+    auto msg = decode_sparkplug(record->payload, MessageKind::kData);
+    if (!msg) {
+      log::error(kLog, "buffer record undecodable; skipping it", {{"error", msg.error().message}});
+      (void)ring_->pop_front();
+      continue;
+    }
+    // Samples that waited in the buffer (offline, or older than two intervals) are historical.
+    const bool stale = to_unix_ms(clock_.wall()) - msg->timestamp_ms > 2 * to_ms(config_.interval_s).count();
+    const bool historical = (record->flags & kStoredWhileOffline) != 0 || stale;
+    for (Metric& m : msg->metrics) m.historical = historical;
+    telemetry_.assign_aliases(msg->metrics);
+    msg->seq = seq_;
+    auto delivery = mqtt_->publish_tracked(topic(MessageKind::kData), encode(config_.encoding, *msg), 1);
+    if (!delivery) return;  // disconnected; the record stays
+    in_flight_ = std::move(*delivery);
+    in_flight_seq_ = seq_;
+    seq_ = (seq_ + 1) % 256;
+  }
+  (void)now;
+}
+
+void Agent::handle_commands() {
+  std::deque<std::string> batch;
+  {
+    std::lock_guard lock(commands_mutex_);
+    batch.swap(commands_);
+  }
+  for (const std::string& raw : batch) {
+    const std::size_t nl = raw.find('\n');
+    const std::string topic_name = raw.substr(0, nl);
+    const std::string_view payload = std::string_view(raw).substr(nl + 1);
+    if (topic_name.rfind(std::string(kTopicNamespace) + "/STATE/", 0) == 0) {
+      const auto j = nlohmann::json::parse(payload, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("online") || !j["online"].is_boolean()) {
+        ++rejected_commands_;
+        log::warn(kLog, "ignoring malformed STATE", {{"topic", topic_name}});
+        continue;
+      }
+      const bool online = j["online"].get<bool>();
+      const bool was = host_online_.exchange(online);
+      if (online && !was) {
+        log::info(kLog, "primary host online", {{"host", config_.primary_host}});
+        need_birth_.store(true);  // Sparkplug: a host coming online gets fresh births
+      } else if (!online && was) {
+        log::warn(kLog, "primary host offline; buffering", {{"host", config_.primary_host}});
+      }
+      continue;
+    }
+    auto cmd = decode(payload, MessageKind::kCommand);
+    if (!cmd) {
+      ++rejected_commands_;
+      log::warn(kLog, "rejected NCMD", {{"reason", cmd.error().message}, {"rejected", rejected_commands_}});
+      continue;
+    }
+    for (const Metric& m : cmd->metrics) {
+      const bool is_rebirth = m.name == kRebirthMetric;
+      if (is_rebirth && m.value && *m.value != 0.0) {
+        log::info(kLog, "rebirth requested");
+        need_birth_.store(true);
+      } else {
+        ++rejected_commands_;
+        log::warn(kLog, "unknown NCMD metric", {{"metric", m.name}});
+      }
+    }
+  }
 }
 
 void Agent::begin_cycle(MonoTime now) {
@@ -128,10 +268,20 @@ void Agent::begin_cycle(MonoTime now) {
   pinger_->start_round(now, to_ms(effective_ping_timeout(config_)));
 }
 
-void Agent::finish_cycle() {
+void Agent::finish_cycle(MonoTime now) {
   pinger_->end_round();
-  if (!mqtt_->connected()) return;
-  publish(MessageKind::kData, current_metrics(to_unix_ms(clock_.wall())));
+  ++samples_;
+  const std::int64_t now_ms = to_unix_ms(clock_.wall());
+  NodeTelemetry::Data data = telemetry_.make_data(current_metrics(now_ms), now_ms, now);
+  if (data.needs_rebirth && can_send()) need_birth_.store(true);
+  if (data.message.metrics.empty()) return;  // nothing changed beyond its deadband
+  // Stored by name (aliases can change across restarts); aliases are applied when sent.
+  for (Metric& m : data.message.metrics) m.alias.reset();
+  const std::uint16_t flags = can_send() ? 0 : kStoredWhileOffline;
+  if (Status s = ring_->append(encode_sparkplug(data.message), flags); !s) {
+    ++buffer_failures_;
+    log::error(kLog, "cannot buffer sample", {{"error", s.error().message}, {"failures", buffer_failures_}});
+  }
 }
 
 int Agent::run(int stop_fd) {
@@ -145,16 +295,21 @@ int Agent::run(int stop_fd) {
 
   for (;;) {
     MonoTime now = clock_.mono();
-    if (need_birth_.exchange(false)) {
-      publish(MessageKind::kBirth, current_metrics(to_unix_ms(clock_.wall())));
+    handle_commands();
+    if (!mqtt_->connected()) {
+      birth_sent_ = false;
+      in_flight_.reset();
     }
     if (now >= next_cycle) {
-      if (pinger_->round_active()) finish_cycle();  // interval shorter than the round: close it
+      if (pinger_->round_active()) finish_cycle(now);  // interval shorter than the round: close it
       begin_cycle(now);
       next_cycle += interval;
       if (next_cycle <= now) next_cycle = now + interval;  // fell behind (suspend): skip, don't burst
     }
-    if (pinger_->round_active() && pinger_->round_done(now)) finish_cycle();
+    if (pinger_->round_active() && pinger_->round_done(now)) finish_cycle(now);
+    if (can_send() && need_birth_.exchange(false)) publish_birth(now);
+    pump(now);
+    ring_->sync_if_due(now);
     if (watchdog && now >= next_watchdog) {
       sd_notify(0, "WATCHDOG=1");
       next_watchdog = now + watchdog_every;
@@ -183,18 +338,20 @@ int Agent::run(int stop_fd) {
   }
 
   sd_notify(0, "STOPPING=1");
-  log::info(kLog, "stopping", {{"published", published_}, {"publish_failures", publish_failures_}});
+  log::info(kLog, "stopping", {{"samples", samples_}, {"delivered", delivered_}, {"buffered", ring_->size()},
+                               {"dropped", ring_->stats().dropped}});
   if (mqtt_->connected()) {
     // A clean disconnect suppresses the will, so say goodbye explicitly.
     TelemetryMessage death;
     death.kind = MessageKind::kDeath;
     death.timestamp_ms = to_unix_ms(clock_.wall());
     death.bd_seq = bd_seq_.load();
-    Status s = mqtt_->publish_and_wait(topic(MessageKind::kDeath), encode_json(death), 1, false,
+    Status s = mqtt_->publish_and_wait(topic(MessageKind::kDeath), encode(config_.encoding, death), 1, false,
                                        std::chrono::milliseconds(2000));
     if (!s) log::warn(kLog, "NDEATH not acknowledged", {{"error", s.error().message}});
   }
   mqtt_->stop();
+  ring_.reset();  // flush
   return 0;
 }
 

@@ -40,10 +40,44 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
   c.username = r.get_string("mqtt.username", c.username);
   c.password = r.get_string("mqtt.password", c.password);
   c.keepalive_s = static_cast<int>(r.get_int("mqtt.keepalive", c.keepalive_s, 2, 3600));
+  c.ca_file = r.get_string("mqtt.ca_file", c.ca_file);
+  c.cert_file = r.get_string("mqtt.cert_file", c.cert_file);
+  c.key_file = r.get_string("mqtt.key_file", c.key_file);
+  c.tls_verify = r.get_bool("mqtt.tls_verify", c.tls_verify);
+
+  c.state_dir = r.get_string("agent.state_dir", c.state_dir);
+  const std::string encoding = r.get_string("telemetry.encoding", "sparkplug");
+  if (!parse_encoding(encoding, c.encoding)) r.add_error("telemetry.encoding", "must be \"sparkplug\" or \"json\"");
+  c.primary_host = r.get_string("telemetry.primary_host", c.primary_host);
+  if (!c.primary_host.empty() && !valid_id(c.primary_host)) {
+    r.add_error("telemetry.primary_host", "must be empty or 1-64 characters of A-Z a-z 0-9 _ . -");
+  }
+  c.keyframe_interval_s = r.get_double("telemetry.keyframe_interval", c.keyframe_interval_s, 1, 86400);
+  c.default_deadband = r.get_double("telemetry.deadband", c.default_deadband, 0, 1e12);
+  c.deadbands = r.get_number_table("telemetry.deadbands", 0, 1e12);
+  c.buffer_path = r.get_string("buffer.path", c.buffer_path);
+  c.buffer_capacity = static_cast<std::size_t>(
+      r.get_int("buffer.capacity", static_cast<std::int64_t>(c.buffer_capacity), 64 * 1024, std::int64_t{1} << 34));
+  const std::string fsync = r.get_string("buffer.fsync", "interval");
+  if (fsync == "always") {
+    c.buffer_fsync = DiskRing::Fsync::kAlways;
+  } else if (fsync == "interval") {
+    c.buffer_fsync = DiskRing::Fsync::kInterval;
+  } else if (fsync == "never") {
+    c.buffer_fsync = DiskRing::Fsync::kNever;
+  } else {
+    r.add_error("buffer.fsync", "must be \"always\", \"interval\" or \"never\"");
+  }
+  c.buffer_fsync_interval_s = r.get_double("buffer.fsync_interval", c.buffer_fsync_interval_s, 0.1, 3600);
 
   if (Status s = r.finish(); !s) return s.error();
   if (Status s = validate(c); !s) return s.error();
   return c;
+}
+
+std::string buffer_path(const AgentConfig& c) {
+  if (!c.buffer_path.empty()) return c.buffer_path;
+  return c.state_dir + "/buffer.ring";
 }
 
 double effective_ping_timeout(const AgentConfig& c) {

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> node_id;
   std::optional<std::string> group;
   std::optional<std::string> board_root;
+  std::optional<std::string> state_dir;
   std::optional<std::string> log_level;
   bool check_only = false;
   app.add_option("-c,--config", config_path, "TOML config file (see docs/config.md)")->check(CLI::ExistingFile);
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   app.add_option("--node-id", node_id, "This node's id (agent.node_id; default: host name)");
   app.add_option("--group", group, "Sparkplug group id (agent.group)");
   app.add_option("--board-root", board_root, "Root of procfs/sysfs to read (agent.board_root)");
+  app.add_option("--state-dir", state_dir, "Directory for the store-and-forward buffer (agent.state_dir)");
   app.add_option("--log-level", log_level, "debug, info, warn or error (log.level)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   CLI11_PARSE(app, argc, argv);
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
   if (node_id) c.node_id = *node_id;
   if (group) c.group = *group;
   if (board_root) c.board_root = *board_root;
+  if (state_dir) c.state_dir = *state_dir;
   if (log_level && !edgemon::log::parse_level(*log_level, c.log_level)) {
     std::fprintf(stderr, "edgemon-agent: --log-level: must be debug, info, warn or error\n");
     return 2;

@@ -2,40 +2,83 @@
 
 namespace edgemon::gateway {
 
-const NodeState& FleetState::apply(const Topic& topic, const TelemetryMessage& msg, std::int64_t received_ms) {
+ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int64_t received_ms) {
   NodeState& node = nodes_[topic.group + "/" + topic.node];
   if (node.id.empty()) {
     node.group = topic.group;
     node.id = topic.node;
   }
+  ApplyResult r;
+  r.node = &node;
   node.last_seen_ms = received_ms;
+
   switch (msg.kind) {
+    case MessageKind::kDeath:
+      // A will from an older session must not take down the current one. Without a birth we
+      // cannot tell, and a death is the safer reading.
+      if (!node.birth_seen || msg.bd_seq == node.bd_seq) {
+        node.online = false;
+        node.birth_seen = false;
+        node.last_seq.reset();
+      }
+      return r;
+    case MessageKind::kCommand:
+      return r;
     case MessageKind::kBirth:
       node.online = true;
       node.bd_seq = msg.bd_seq;
       node.birth_seen = true;
+      node.aliases.clear();
+      node.last_seq = msg.seq;
       break;
     case MessageKind::kData:
+      if (node.last_seq && msg.seq == *node.last_seq) {
+        ++node.duplicates;
+        r.duplicate = true;
+        return r;
+      }
+      if (node.last_seq && msg.seq != (*node.last_seq + 1) % 256) {
+        ++node.gaps;
+        r.gap = true;
+        r.needs_rebirth = true;
+      }
+      if (!node.birth_seen) r.needs_rebirth = true;
+      node.last_seq = msg.seq;
       node.online = true;
       break;
-    case MessageKind::kDeath:
-      // A will from an older session must not take down the current one. Without a birth we
-      // cannot tell, and a death is the safer reading.
-      if (!node.birth_seen || msg.bd_seq == node.bd_seq) node.online = false;
-      return node;
-    case MessageKind::kCommand:
-      return node;
   }
-  for (const Metric& m : msg.metrics) {
-    const auto it = node.index.find(m.name);
-    if (it == node.index.end()) {
-      node.index.emplace(m.name, node.metrics.size());
-      node.metrics.push_back(m);
+
+  for (Metric& m : msg.metrics) {
+    std::size_t pos = 0;
+    if (m.name.empty()) {
+      const auto it = m.alias ? node.aliases.find(*m.alias) : node.aliases.end();
+      if (it == node.aliases.end()) {
+        ++r.unknown_aliases;
+        r.needs_rebirth = true;
+        continue;
+      }
+      pos = it->second;
+      m.name = node.metrics[pos].name;
+      if (m.unit.empty()) m.unit = node.metrics[pos].unit;
+      if (msg.kind != MessageKind::kBirth) m.type = node.metrics[pos].type;
     } else {
-      node.metrics[it->second] = m;
+      const auto it = node.index.find(m.name);
+      if (it == node.index.end()) {
+        pos = node.metrics.size();
+        node.index.emplace(m.name, pos);
+        node.metrics.push_back(m);
+      } else {
+        pos = it->second;
+        if (m.unit.empty() && msg.kind != MessageKind::kBirth) m.unit = node.metrics[pos].unit;
+      }
+      if (msg.kind == MessageKind::kBirth && m.alias) node.aliases[*m.alias] = pos;
     }
+    Metric& current = node.metrics[pos];
+    // A replayed (historical) sample must not overwrite a newer live value.
+    if (!(m.historical && m.ts_ms < current.ts_ms)) current = m;
+    r.accepted.push_back(std::move(m));
   }
-  return node;
+  return r;
 }
 
 const NodeState* FleetState::find(const std::string& group, const std::string& id) const {
@@ -47,7 +90,9 @@ nlohmann::json FleetState::node_json(const NodeState& node) const {
   nlohmann::json metrics = nlohmann::json::array();
   for (const Metric& m : node.metrics) {
     nlohmann::json jm = {{"name", m.name}, {"unit", m.unit}, {"ts", m.ts_ms}};
-    if (m.value) {
+    if (m.type == MetricType::kString) {
+      jm["value"] = m.text;
+    } else if (m.value) {
       jm["value"] = *m.value;
     } else {
       jm["value"] = nullptr;

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgemon/common/log.h"
-#include "edgemon/common/telemetry_json.h"
+#include "edgemon/common/sparkplug_codec.h"
 #include "edgemon/common/version.h"
 
 namespace edgemon::gateway {
@@ -89,18 +89,44 @@ void Gateway::ingest(const MqttIncoming& msg) {
   auto topic = parse_topic(msg.topic);
   if (!topic) return reject(topic.error().message, msg.topic);
   if (topic->kind == MessageKind::kCommand) return;  // our own commands echoed back
-  auto decoded = decode_json(msg.payload, topic->kind);
+  auto decoded = decode(msg.payload, topic->kind);
   if (!decoded) return reject(decoded.error().message, msg.topic);
+  const std::int64_t now_ms = to_unix_ms(clock_.wall());
+  ApplyResult r = fleet_.apply(*topic, std::move(*decoded), now_ms);
+  if (r.duplicate) {
+    ++duplicates_;
+    return;
+  }
   ++accepted_;
-  const NodeState& node = fleet_.apply(*topic, *decoded, to_unix_ms(clock_.wall()));
-  if (!decoded->metrics.empty()) {
-    if (Status s = store_->append(topic->group, topic->node, decoded->metrics); !s) {
+  if (r.gap) {
+    ++gaps_;
+    log::warn(kLog, "sequence gap", {{"node", topic->node}, {"group", topic->group}, {"gaps", r.node->gaps}});
+  }
+  if (r.needs_rebirth) request_rebirth(*topic, now_ms);
+  if (!r.accepted.empty()) {
+    if (Status s = store_->append(topic->group, topic->node, r.accepted); !s) {
       ++store_failures_;
       log::error(kLog, "history write failed", {{"node", topic->node}, {"error", s.error().message},
                                                 {"failures", store_failures_}});
     }
   }
-  hub_.broadcast_node(fleet_.node_json(node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  hub_.broadcast_node(fleet_.node_json(*r.node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Gateway::request_rebirth(const Topic& topic, std::int64_t now_ms) {
+  // At most one request per node per 5 s: a node that keeps losing messages is not flooded.
+  std::int64_t& last = last_rebirth_ms_[topic.group + "/" + topic.node];
+  if (now_ms - last < 5000) return;
+  last = now_ms;
+  TelemetryMessage cmd;
+  cmd.kind = MessageKind::kCommand;
+  cmd.timestamp_ms = now_ms;
+  Metric rebirth{"Node Control/Rebirth", "", 1.0, now_ms};
+  rebirth.type = MetricType::kBoolean;
+  cmd.metrics.push_back(std::move(rebirth));
+  Status s = mqtt_->publish(format_topic(topic.group, MessageKind::kCommand, topic.node), encode_sparkplug(cmd), 1, false);
+  ++rebirth_requests_;
+  log::info(kLog, "rebirth requested", {{"node", topic.node}, {"group", topic.group}, {"sent", s.ok()}});
 }
 
 std::string Gateway::health_json() const {
@@ -120,6 +146,9 @@ std::string Gateway::health_json() const {
       {"messages_rejected", rejected_total},
       {"rejected_by_reason", by_reason},
       {"store_failures", store_failures_},
+      {"duplicates", duplicates_},
+      {"sequence_gaps", gaps_},
+      {"rebirth_requests", rebirth_requests_},
       {"schema_version", store_ ? store_->schema_version() : 0},
   };
   return j.dump();

@@ -1,5 +1,5 @@
-// Untrusted MQTT payloads through the gateway's decoder: must reject or decode, never crash, and
-// whatever decodes must re-encode and decode to the same metrics.
+// Untrusted MQTT payloads through the gateway's JSON decoder: must reject or decode, never crash,
+// and whatever decodes must re-encode and decode to the same metrics.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>

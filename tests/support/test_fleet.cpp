@@ -32,7 +32,8 @@ void TestFleet::start_agent(const AgentOptions& o) {
   for (const std::string& h : o.ping_hosts) hosts += (hosts.empty() ? "" : ",") + h;
   std::vector<std::string> argv = {EDGEMON_AGENT_BIN, "--broker", "127.0.0.1", "--port",
                                    std::to_string(broker_->port()), "--node-id", o.node_id, "--group", o.group,
-                                   "--interval", interval.str()};
+                                   "--interval", interval.str(), "--state-dir",
+                                   dir_.file("agent-" + o.node_id)};
   if (!hosts.empty()) {
     argv.push_back("--hosts");
     argv.push_back(hosts);

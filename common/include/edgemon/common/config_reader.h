@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,8 @@ class ConfigReader {
   double get_double(std::string_view key, double def, double min, double max);
   bool get_bool(std::string_view key, bool def);
   std::vector<std::string> get_string_array(std::string_view key, std::vector<std::string> def);
+  // A table of numbers with free-form keys, e.g. [telemetry.deadbands] "cpu/" = 1.5.
+  std::map<std::string, double> get_number_table(std::string_view key, double min, double max);
   bool has(std::string_view key) const;
 
   // Records a problem found by the caller's own validation, located at `key` if present.

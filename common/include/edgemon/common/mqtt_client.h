@@ -37,6 +37,22 @@ struct MqttOptions {
   std::string password;
   int keepalive_s = 10;
   int max_buffered = 0;  // Paho's offline buffer; 0 = publishes fail while disconnected
+  // TLS: set ca_file to use TLS (ssl:// URI). cert_file/key_file: client certificate (optional).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool tls_verify = true;
+};
+
+// The outcome of one tracked QoS >= 1 publish; completed by Paho's thread.
+class Delivery {
+ public:
+  enum class State { kPending, kDelivered, kFailed };
+  State state() const { return state_.load(); }
+  void complete(bool ok) { state_.store(ok ? State::kDelivered : State::kFailed); }
+
+ private:
+  std::atomic<State> state_{State::kPending};
 };
 
 struct MqttIncoming {
@@ -75,6 +91,10 @@ class MqttClient {
 
   // Errors: kUnavailable (not connected, or Paho refused), kInvalidArgument (bad topic).
   Status publish(const std::string& topic, const std::string& payload, int qos, bool retain);
+  // Publishes and returns a Delivery that completes when the broker acknowledges (or the attempt
+  // fails); `on_delivery` (set below) runs after each completion. Errors: kUnavailable.
+  Result<std::shared_ptr<Delivery>> publish_tracked(const std::string& topic, const std::string& payload, int qos);
+  void on_delivery(EventHandler handler) { on_delivery_ = std::move(handler); }
   // Publishes and waits for the broker's acknowledgement (QoS >= 1) or until timeout.
   Status publish_and_wait(const std::string& topic, const std::string& payload, int qos, bool retain,
                           std::chrono::milliseconds timeout);
@@ -98,6 +118,7 @@ class MqttClient {
   MessageHandler on_message_;
   EventHandler on_connected_;
   EventHandler on_disconnected_;
+  EventHandler on_delivery_;
   WillProvider will_provider_;
   std::vector<Subscription> subscriptions_;
 

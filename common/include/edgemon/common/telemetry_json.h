@@ -1,7 +1,10 @@
-// JSON encoding of TelemetryMessage (the skeleton's wire format; kept as the debug encoding once
-// the Sparkplug B protobuf encoding exists). Shape:
+// JSON encoding of TelemetryMessage (the debug encoding; Sparkplug B protobuf is the default).
+// Shape:
 //   {"timestamp":1763700000123,"seq":4,"bdSeq":0,
-//    "metrics":[{"name":"cpu/total","unit":"%","value":12.5,"timestamp":1763700000120}]}
+//    "metrics":[{"name":"cpu/total","alias":1,"unit":"%","type":"Double","value":12.5,
+//                "timestamp":1763700000120,"historical":true}]}
+// "alias", "type" (default Double), "historical" (default false) are optional; String metrics
+// carry their value as a JSON string.
 #pragma once
 
 #include <string>
@@ -10,11 +13,6 @@
 #include "edgemon/common/telemetry.h"
 
 namespace edgemon {
-
-inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
-inline constexpr std::size_t kMaxMetrics = 4096;
-inline constexpr std::size_t kMaxMetricNameBytes = 200;
-inline constexpr std::size_t kMaxUnitBytes = 16;
 
 std::string encode_json(const TelemetryMessage& msg);
 

@@ -1,11 +1,17 @@
-// The agent: one thread, one poll() loop. Each interval it samples the board's sensors, pings its
-// targets, and publishes one NDATA message. NBIRTH follows every (re)connect; NDEATH is the MQTT
-// will and is also sent explicitly on a clean stop. Talks to systemd (READY, WATCHDOG, STOPPING).
+// The agent: one thread, one poll() loop. Each interval it samples the board's sensors and pings
+// its targets; the sample becomes an NDATA record (report by exception) in the on-disk ring, and
+// the ring is drained in order to the broker, one acknowledged QoS 1 publish at a time. So a
+// broker outage, an absent primary host or a crash loses nothing: records wait in the ring and
+// are replayed with is_historical. NBIRTH follows every (re)connect, every "online" STATE of the
+// primary host and every "Node Control/Rebirth" command; NDEATH is the MQTT will and is also sent
+// on a clean stop. Talks to systemd (READY, WATCHDOG, STOPPING).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "edgemon/board/sensor.h"
@@ -13,7 +19,9 @@
 #include "edgemon/common/mqtt_client.h"
 #include "edgemon/common/telemetry.h"
 #include "edgemon/firmware/agent_config.h"
+#include "edgemon/firmware/disk_ring.h"
 #include "edgemon/firmware/icmp_pinger.h"
+#include "edgemon/firmware/node_telemetry.h"
 
 namespace edgemon::firmware {
 
@@ -24,16 +32,23 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // Opens the ICMP socket and sensors and starts the MQTT session.
-  // Errors: kPermissionDenied (no ICMP socket), kInvalidArgument (MQTT client).
+  // Opens the ICMP socket, sensors and buffer, and starts the MQTT session.
+  // Errors: kPermissionDenied (no ICMP socket), kIo (buffer), kInvalidArgument (MQTT client).
   Status start();
   // Runs until `stop_fd` becomes readable (a signalfd). Returns the process exit code.
   int run(int stop_fd);
 
  private:
+  // Record flags in the ring.
+  static constexpr std::uint16_t kStoredWhileOffline = 1;
+
   void begin_cycle(MonoTime now);
-  void finish_cycle();
-  void publish(MessageKind kind, std::vector<Metric> metrics);
+  void finish_cycle(MonoTime now);
+  void publish_birth(MonoTime now);
+  void pump(MonoTime now);
+  void handle_commands();
+  bool can_send() const;
+  void wake();
   std::vector<Metric> current_metrics(std::int64_t now_ms) const;
   std::string topic(MessageKind kind) const;
 
@@ -42,14 +57,26 @@ class Agent {
   std::vector<std::unique_ptr<board::Sensor>> sensors_;
   std::vector<bool> sensor_unsupported_;
   std::unique_ptr<IcmpPinger> pinger_;
+  std::unique_ptr<DiskRing> ring_;
   std::unique_ptr<MqttClient> mqtt_;
+  NodeTelemetry telemetry_;
 
-  int wake_fd_ = -1;                       // eventfd: MQTT thread -> loop
+  int wake_fd_ = -1;                        // eventfd: MQTT threads -> loop
   std::atomic<bool> need_birth_{false};
-  std::atomic<std::uint64_t> bd_seq_{0};   // the bdSeq of the current session's will
-  std::uint64_t seq_ = 0;
-  std::uint64_t published_ = 0;
-  std::uint64_t publish_failures_ = 0;
+  std::atomic<bool> host_online_{false};
+  std::atomic<std::uint64_t> bd_seq_{0};    // the bdSeq of the current session's will
+  bool birth_sent_ = false;                 // NBIRTH sent in the current session
+  std::uint64_t seq_ = 0;                   // next Sparkplug seq
+  std::shared_ptr<Delivery> in_flight_;     // the ring's front record, being delivered
+  std::uint64_t in_flight_seq_ = 0;
+
+  std::mutex commands_mutex_;
+  std::deque<std::string> commands_;        // raw NCMD payloads from Paho's thread
+
+  std::uint64_t samples_ = 0;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t buffer_failures_ = 0;
+  std::uint64_t rejected_commands_ = 0;
 };
 
 }  // namespace edgemon::firmware

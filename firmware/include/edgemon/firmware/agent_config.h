@@ -1,12 +1,15 @@
 // The agent's configuration: a TOML file (docs/config.md) overridden by command-line flags.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
+#include "edgemon/common/telemetry.h"
+#include "edgemon/firmware/disk_ring.h"
 
 namespace edgemon::firmware {
 
@@ -22,8 +25,25 @@ struct AgentConfig {
   std::string username;
   std::string password;
   int keepalive_s = 10;
+  std::string ca_file;                 // TLS when set
+  std::string cert_file;
+  std::string key_file;
+  bool tls_verify = true;
   log::Level log_level = log::Level::kInfo;
+
+  std::string state_dir = "/var/lib/edgemon";  // the store-and-forward buffer lives here
+  Encoding encoding = Encoding::kSparkplug;
+  std::string primary_host = "edgemon-gateway";  // "" = do not wait for a primary host
+  double keyframe_interval_s = 60;
+  double default_deadband = 0.0;
+  std::map<std::string, double> deadbands;       // metric-name prefix -> absolute deadband
+  std::string buffer_path;                       // default <state_dir>/buffer.ring
+  std::size_t buffer_capacity = 4 * 1024 * 1024;
+  DiskRing::Fsync buffer_fsync = DiskRing::Fsync::kInterval;
+  double buffer_fsync_interval_s = 5;
 };
+
+std::string buffer_path(const AgentConfig& config);
 
 // Reads every key of the config (see docs/config.md). Errors: kInvalidArgument listing each bad
 // key with file:line.

@@ -1,9 +1,15 @@
-// FleetState: the latest known state of every node, fed by decoded telemetry. Single-threaded
-// (lives on the gateway's io thread). Produces the JSON the WebSocket feed and REST API send.
+// FleetState: the latest known state of every node, fed by decoded Sparkplug messages.
+// Single-threaded (lives on the gateway's io thread). Produces the JSON the WebSocket feed and
+// the REST API send.
+//
+// Sparkplug bookkeeping per node: the alias table from the last NBIRTH (NDATA carries aliases
+// only), the expected next `seq` (a jump is a gap: the caller asks the node for a rebirth), and
+// the last `seq` (the same seq again is a QoS 1 redelivery and is ignored, not counted twice).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,15 +26,27 @@ struct NodeState {
   bool online = false;
   std::int64_t last_seen_ms = 0;
   std::uint64_t bd_seq = 0;
-  bool birth_seen = false;  // false: joined mid-session, bd_seq unknown
-  std::vector<Metric> metrics;                    // in first-seen order
-  std::unordered_map<std::string, std::size_t> index;  // name -> position in metrics
+  bool birth_seen = false;                 // false: joined mid-session, aliases unknown
+  std::optional<std::uint64_t> last_seq;   // seq of the last accepted NBIRTH/NDATA
+  std::uint64_t gaps = 0;
+  std::uint64_t duplicates = 0;
+  std::vector<Metric> metrics;                          // in first-seen order, names resolved
+  std::unordered_map<std::string, std::size_t> index;   // name -> position in metrics
+  std::unordered_map<std::uint64_t, std::size_t> aliases;  // alias -> position in metrics
+};
+
+struct ApplyResult {
+  NodeState* node = nullptr;
+  bool duplicate = false;        // redelivery: nothing applied
+  bool gap = false;              // seq jumped: some message was lost
+  bool needs_rebirth = false;    // gap, data without a birth, or an unknown alias
+  std::size_t unknown_aliases = 0;
+  std::vector<Metric> accepted;  // the message's metrics with names resolved (for history)
 };
 
 class FleetState {
  public:
-  // Applies one message for `topic`; returns the node it changed.
-  const NodeState& apply(const Topic& topic, const TelemetryMessage& msg, std::int64_t received_ms);
+  ApplyResult apply(const Topic& topic, TelemetryMessage msg, std::int64_t received_ms);
 
   const NodeState* find(const std::string& group, const std::string& id) const;
   std::size_t size() const { return nodes_.size(); }

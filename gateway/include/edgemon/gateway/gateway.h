@@ -36,6 +36,7 @@ class Gateway {
  private:
   void ingest(const MqttIncoming& msg);
   void reject(const std::string& reason, const std::string& topic);
+  void request_rebirth(const Topic& topic, std::int64_t now_ms);
   std::string health_json() const;
   std::string state_topic() const;
 
@@ -51,6 +52,10 @@ class Gateway {
 
   std::uint64_t accepted_ = 0;
   std::uint64_t store_failures_ = 0;
+  std::uint64_t duplicates_ = 0;
+  std::uint64_t gaps_ = 0;
+  std::uint64_t rebirth_requests_ = 0;
+  std::map<std::string, std::int64_t> last_rebirth_ms_;
   std::map<std::string, std::uint64_t> rejected_;  // reason -> count
   std::int64_t last_reject_log_ms_ = 0;
 };
