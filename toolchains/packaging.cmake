@@ -65,6 +65,15 @@ install(FILES "${_edgemon_src}/firmware/dist/agent.toml"
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
         COMPONENT edgemon-deb EXCLUDE_FROM_ALL)
 
+# Broker tooling: the provisioning command and a test CA maker in /usr/sbin; the locked-down
+# Mosquitto config as a template in /usr/share/edgemon/mosquitto (installing it into
+# /etc/mosquitto/conf.d closes anonymous access on the host's broker, so the operator does that
+# deliberately: docs/deployment.md).
+install(PROGRAMS "${_edgemon_src}/gateway/dist/edgemon-provision" "${_edgemon_src}/gateway/dist/edgemon-make-test-ca"
+        DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(FILES "${_edgemon_src}/gateway/dist/mosquitto/edgemon.conf" "${_edgemon_src}/gateway/dist/mosquitto/acl"
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/edgemon/mosquitto)
+
 # The dashboard is architecture independent; cross builds do not build it (no node for the
 # target), so they can package one built on the host.
 set(EDGEMON_PACKAGE_WEB_DIR "" CACHE PATH

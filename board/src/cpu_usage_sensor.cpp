@@ -48,6 +48,7 @@ Status CpuUsageSensor::fetch() {
 
 Status CpuUsageSensor::ingest(std::string_view text) {
   bool saw_total = false;
+  for (Counters& c : previous_) c.seen = false;
   while (!text.empty()) {
     const std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -96,9 +97,14 @@ Status CpuUsageSensor::ingest(std::string_view text) {
     } else {
       out.value.reset();
     }
-    prev = Counters{busy, total, true};
+    prev = Counters{busy, total, true, true};
   }
   if (!saw_total) return make_error(ErrorCode::kInvalidArgument, path_ + ": no aggregate cpu line");
+  for (std::size_t i = 0; i < previous_.size(); ++i) {
+    if (previous_[i].seen) continue;
+    previous_[i].primed = false;
+    values_[i].value.reset();
+  }
   return Status::Ok();
 }
 

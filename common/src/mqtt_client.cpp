@@ -9,7 +9,6 @@
 namespace edgemon {
 namespace {
 constexpr std::chrono::milliseconds kMinBackoff{500};
-constexpr std::chrono::milliseconds kMaxBackoff{30000};
 constexpr const char* kLog = "mqtt";
 }  // namespace
 
@@ -201,7 +200,7 @@ void MqttClient::schedule_retry() {
   const auto delay = std::chrono::milliseconds(
       static_cast<std::int64_t>(static_cast<double>(backoff_.count()) * jitter(rng)));
   next_attempt_ = std::chrono::steady_clock::now() + delay;
-  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  backoff_ = std::min(backoff_ * 2, std::max(options_.max_backoff, kMinBackoff));
   wake_.notify_all();
 }
 

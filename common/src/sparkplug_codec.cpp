@@ -58,6 +58,10 @@ void fill_value(PbMetric& pm, const Metric& m) {
       pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE;
       pm.long_value = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
       break;
+    case MetricType::kFloat:
+      pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_FLOAT_VALUE;
+      pm.float_value = static_cast<float>(v);
+      break;
     default:
       pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_DOUBLE_VALUE;
       pm.double_value = v;
@@ -102,8 +106,6 @@ std::string encode_sparkplug(const TelemetryMessage& msg) {
   if (with_bdseq) {
     PbMetric& pm = scratch[k].metric;
     pm.name = bdseq_name;
-    pm.has_timestamp = 1;
-    pm.timestamp = as_u64(msg.timestamp_ms);
     pm.has_datatype = 1;
     pm.datatype = kDtUInt64;
     pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE;
@@ -119,8 +121,11 @@ std::string encode_sparkplug(const TelemetryMessage& msg) {
       pm.has_alias = 1;
       pm.alias = *m.alias;
     }
-    pm.has_timestamp = 1;
-    pm.timestamp = as_u64(m.ts_ms);
+    // A metric without its own timestamp has the payload's (Sparkplug): omit it when equal.
+    if (m.ts_ms != msg.timestamp_ms) {
+      pm.has_timestamp = 1;
+      pm.timestamp = as_u64(m.ts_ms);
+    }
     if (birth || !m.alias) {
       pm.has_datatype = 1;
       pm.datatype = static_cast<std::uint32_t>(m.type);

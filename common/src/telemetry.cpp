@@ -19,7 +19,8 @@ bool metric_type_from_sparkplug(std::uint32_t datatype, MetricType& out) {
   switch (datatype) {
     case 1: case 2: case 3: case 4: out = MetricType::kInt64; return true;     // Int8..Int64
     case 5: case 6: case 7: case 8: out = MetricType::kUInt64; return true;    // UInt8..UInt64
-    case 9: case 10: out = MetricType::kDouble; return true;                   // Float, Double
+    case 9: out = MetricType::kFloat; return true;
+    case 10: out = MetricType::kDouble; return true;
     case 11: out = MetricType::kBoolean; return true;
     case 12: case 14: out = MetricType::kString; return true;                  // String, Text
     default: return false;

@@ -15,6 +15,7 @@ const char* type_name(MetricType t) {
   switch (t) {
     case MetricType::kInt64: return "Int64";
     case MetricType::kUInt64: return "UInt64";
+    case MetricType::kFloat: return "Float";
     case MetricType::kDouble: return "Double";
     case MetricType::kBoolean: return "Boolean";
     case MetricType::kString: return "String";
@@ -23,7 +24,7 @@ const char* type_name(MetricType t) {
 }
 
 bool type_from_name(const std::string& s, MetricType& out) {
-  for (MetricType t : {MetricType::kInt64, MetricType::kUInt64, MetricType::kDouble, MetricType::kBoolean,
+  for (MetricType t : {MetricType::kInt64, MetricType::kUInt64, MetricType::kFloat, MetricType::kDouble, MetricType::kBoolean,
                        MetricType::kString}) {
     if (s == type_name(t)) {
       out = t;

@@ -12,7 +12,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgemon/board/cpu_usage_sensor.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/sparkplug_codec.h"
 
@@ -59,8 +58,10 @@ Status Agent::start() {
   pinger_ = std::move(*pinger);
   pinger_->set_targets(config_.ping_hosts);
 
-  sensors_.push_back(std::make_unique<board::CpuUsageSensor>(config_.board_root));
-  sensor_unsupported_.assign(sensors_.size(), false);
+  config_.board.root = config_.board_root;
+  auto sensors = board::make_sensors(config_.board, clock_);
+  if (!sensors) return sensors.error();  // a bad or missing simulation scenario
+  sampler_ = std::make_unique<board::Sampler>(std::move(*sensors), config_.board);
 
   const std::string ring_path = buffer_path(config_);
   std::error_code fs_error;
@@ -84,6 +85,7 @@ Status Agent::start() {
   mo.cert_file = config_.cert_file;
   mo.key_file = config_.key_file;
   mo.tls_verify = config_.tls_verify;
+  mo.max_backoff = to_ms(config_.reconnect_max_s);
   mqtt_ = std::make_unique<MqttClient>(mo);
   mqtt_->subscribe(topic(MessageKind::kCommand), 1);
   if (!config_.primary_host.empty()) {
@@ -103,7 +105,11 @@ Status Agent::start() {
     need_birth_.store(true);
     wake();
   });
-  mqtt_->on_disconnected([this] { wake(); });
+  mqtt_->on_disconnected([this] {
+    // Sparkplug: after a reconnect, wait for the primary host's STATE again.
+    if (!config_.primary_host.empty()) host_online_.store(false);
+    wake();
+  });
   mqtt_->on_delivery([this] { wake(); });
   mqtt_->on_message([this](MqttIncoming&& in) {
     {
@@ -121,34 +127,43 @@ Status Agent::start() {
   return Status::Ok();
 }
 
-std::vector<Metric> Agent::current_metrics(std::int64_t now_ms) const {
+std::vector<Metric> Agent::current_metrics(std::int64_t now_ms, bool for_birth) const {
   std::vector<Metric> metrics;
-  for (std::size_t i = 0; i < sensors_.size(); ++i) {
-    if (sensor_unsupported_[i]) continue;
-    for (const board::SensorValue& v : sensors_[i]->values()) {
-      metrics.push_back(Metric{v.name, v.unit, v.value, now_ms});
-    }
-  }
+  // Percentages, temperatures, latencies and the like need no more than a float's 7 digits:
+  // sending them as Sparkplug Float saves 4 bytes a value. Counters and byte counts stay wide.
+  const auto wire_type = [](std::string_view unit) {
+    return unit == "%" || unit == "ms" || unit == "°C" || unit == "dBm" || unit == "hPa" || unit == "MHz"
+               ? MetricType::kFloat : MetricType::kDouble;
+  };
+  sampler_->for_each_value([&](const board::SensorValue& v) {
+    metrics.push_back(make_metric(v.name, v.unit, v.value, now_ms, wire_type(v.unit)));
+  });
   for (const PingResult& r : pinger_->results()) {
-    metrics.push_back(Metric{"ping/" + r.host + "/rtt", "ms", r.rtt_ms, now_ms});
-    Metric up{"ping/" + r.host + "/up", "", r.rtt_ms ? 1.0 : 0.0, now_ms};
-    up.type = MetricType::kBoolean;
-    metrics.push_back(std::move(up));
+    metrics.push_back(make_metric("ping/" + r.host + "/rtt", "ms", r.rtt_ms, now_ms, MetricType::kFloat));
+    metrics.push_back(make_metric("ping/" + r.host + "/up", "", r.rtt_ms ? 1.0 : 0.0, now_ms, MetricType::kBoolean));
   }
-  // The agent's own health, so buffer losses are visible at the gateway.
-  Metric dropped{"agent/buffer/dropped", "", static_cast<double>(ring_->stats().dropped), now_ms};
-  dropped.type = MetricType::kUInt64;
-  metrics.push_back(std::move(dropped));
-  Metric buffered{"agent/buffer/records", "", static_cast<double>(ring_->size()), now_ms};
-  buffered.type = MetricType::kUInt64;
-  metrics.push_back(std::move(buffered));
+  // The agent's own health, so buffer losses are visible at the gateway. sample_seq is the
+  // buffer's record number for this sample: it increases by one per sample across restarts, so
+  // a receiver can prove that nothing is missing.
+  // A birth reports the last sample's number (not the next one), so the next sample's own number
+  // always differs from what the birth announced and report-by-exception never hides it.
+  std::optional<double> seq = static_cast<double>(ring_->next_seq());
+  if (for_birth) seq = ring_->next_seq() == 0 ? std::nullopt : std::optional<double>(static_cast<double>(ring_->next_seq() - 1));
+  metrics.push_back(make_metric("agent/sample_seq", "", seq, now_ms, MetricType::kUInt64));
+  metrics.push_back(make_metric("agent/buffer/dropped", "", static_cast<double>(dropped()), now_ms, MetricType::kUInt64));
+  metrics.push_back(make_metric("agent/buffer/records", "", static_cast<double>(ring_->size()), now_ms, MetricType::kUInt64));
   return metrics;
+}
+
+std::uint64_t Agent::dropped() const {
+  const std::uint64_t ring = ring_->stats().dropped;
+  return ring >= evicted_but_delivered_ ? ring - evicted_but_delivered_ : 0;
 }
 
 bool Agent::can_send() const { return mqtt_->connected() && host_online_.load(); }
 
 void Agent::publish_birth(MonoTime now) {
-  TelemetryMessage birth = telemetry_.make_birth(current_metrics(to_unix_ms(clock_.wall())),
+  TelemetryMessage birth = telemetry_.make_birth(current_metrics(to_unix_ms(clock_.wall()), /*for_birth=*/true),
                                                  to_unix_ms(clock_.wall()), bd_seq_.load(), now);
   seq_ = 0;
   birth.seq = seq_;
@@ -174,8 +189,14 @@ void Agent::pump(MonoTime now) {
       if (st == Delivery::State::kPending) return;
       in_flight_.reset();
       if (st == Delivery::State::kFailed) return;  // stays at the front; retried next session
-      if (Status s = ring_->pop_front(); !s) log::error(kLog, "buffer pop failed", {{"error", s.error().message}});
       ++delivered_;
+      // A full ring may have evicted the in-flight record meanwhile (it was counted as dropped):
+      // pop only if the front is still the record that was sent.
+      if (!ring_->empty() && ring_->front_seq() == in_flight_record_) {
+        if (Status s = ring_->pop_front(); !s) log::error(kLog, "buffer pop failed", {{"error", s.error().message}});
+      } else {
+        ++evicted_but_delivered_;  // counted as dropped by the ring, yet the broker has it
+      }
     }
     if (!can_send() || !birth_sent_ || ring_->empty()) return;
     auto record = ring_->front();
@@ -199,7 +220,7 @@ void Agent::pump(MonoTime now) {
     auto delivery = mqtt_->publish_tracked(topic(MessageKind::kData), encode(config_.encoding, *msg), 1);
     if (!delivery) return;  // disconnected; the record stays
     in_flight_ = std::move(*delivery);
-    in_flight_seq_ = seq_;
+    in_flight_record_ = record->seq;
     seq_ = (seq_ + 1) % 256;
   }
   (void)now;
@@ -252,19 +273,7 @@ void Agent::handle_commands() {
 }
 
 void Agent::begin_cycle(MonoTime now) {
-  for (std::size_t i = 0; i < sensors_.size(); ++i) {
-    if (sensor_unsupported_[i]) continue;
-    Status s = sensors_[i]->fetch();
-    if (!s) {
-      if (s.error().code == ErrorCode::kUnsupported) {
-        sensor_unsupported_[i] = true;
-        log::warn(kLog, "sensor unsupported on this board", {{"sensor", sensors_[i]->id()},
-                                                               {"reason", s.error().message}});
-      } else {
-        log::warn(kLog, "sensor read failed", {{"sensor", sensors_[i]->id()}, {"error", s.error().message}});
-      }
-    }
-  }
+  sampler_->sample(now);
   pinger_->start_round(now, to_ms(effective_ping_timeout(config_)));
 }
 
@@ -339,7 +348,7 @@ int Agent::run(int stop_fd) {
 
   sd_notify(0, "STOPPING=1");
   log::info(kLog, "stopping", {{"samples", samples_}, {"delivered", delivered_}, {"buffered", ring_->size()},
-                               {"dropped", ring_->stats().dropped}});
+                               {"dropped", dropped()}});
   if (mqtt_->connected()) {
     // A clean disconnect suppresses the will, so say goodbye explicitly.
     TelemetryMessage death;

@@ -27,7 +27,7 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
   if (!valid_id(c.node_id)) r.add_error("agent.node_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
   c.group = r.get_string("agent.group", c.group);
   if (!valid_id(c.group)) r.add_error("agent.group", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
-  c.interval_s = r.get_double("agent.interval", c.interval_s, 0.1, 3600);
+  c.interval_s = r.get_double("agent.interval", c.interval_s, 0.02, 3600);
   c.board_root = r.get_string("agent.board_root", c.board_root);
   const std::string level = r.get_string("log.level", "info");
   if (!log::parse_level(level, c.log_level)) r.add_error("log.level", "must be debug, info, warn or error");
@@ -44,6 +44,7 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
   c.cert_file = r.get_string("mqtt.cert_file", c.cert_file);
   c.key_file = r.get_string("mqtt.key_file", c.key_file);
   c.tls_verify = r.get_bool("mqtt.tls_verify", c.tls_verify);
+  c.reconnect_max_s = r.get_double("mqtt.reconnect_max", c.reconnect_max_s, 0.5, 3600);
 
   c.state_dir = r.get_string("agent.state_dir", c.state_dir);
   const std::string encoding = r.get_string("telemetry.encoding", "sparkplug");
@@ -70,6 +71,7 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
   }
   c.buffer_fsync_interval_s = r.get_double("buffer.fsync_interval", c.buffer_fsync_interval_s, 0.1, 3600);
 
+  c.board = board::read_board_config(r);
   if (Status s = r.finish(); !s) return s.error();
   if (Status s = validate(c); !s) return s.error();
   return c;
@@ -87,8 +89,8 @@ double effective_ping_timeout(const AgentConfig& c) {
 
 Status validate(const AgentConfig& c) {
   if (!valid_id(c.node_id)) return make_error(ErrorCode::kInvalidArgument, "node id '" + c.node_id + "' is invalid");
-  if (c.interval_s < 0.1 || c.interval_s > 3600) {
-    return make_error(ErrorCode::kInvalidArgument, "interval must be between 0.1 and 3600 seconds");
+  if (c.interval_s < 0.02 || c.interval_s > 3600) {
+    return make_error(ErrorCode::kInvalidArgument, "interval must be between 0.02 and 3600 seconds");
   }
   if (effective_ping_timeout(c) >= c.interval_s) {
     return make_error(ErrorCode::kInvalidArgument, "ping.timeout must be shorter than agent.interval");

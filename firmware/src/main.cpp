@@ -44,18 +44,21 @@ int main(int argc, char** argv) {
   std::optional<std::string> group;
   std::optional<std::string> board_root;
   std::optional<std::string> state_dir;
+  std::optional<double> reconnect_max;
   std::optional<std::string> log_level;
   bool check_only = false;
   app.add_option("-c,--config", config_path, "TOML config file (see docs/config.md)")->check(CLI::ExistingFile);
   app.add_option("--hosts", hosts, "Ping targets, comma-separated or repeated (replaces ping.hosts)");
   app.add_option("--interval", interval, "Sampling and ping period in seconds (agent.interval)")
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(CLI::Range(0.02, 3600.0));
   app.add_option("--broker", broker, "MQTT broker host (mqtt.host)");
   app.add_option("--port", port, "MQTT broker port (mqtt.port)")->check(CLI::Range(1, 65535));
   app.add_option("--node-id", node_id, "This node's id (agent.node_id; default: host name)");
   app.add_option("--group", group, "Sparkplug group id (agent.group)");
   app.add_option("--board-root", board_root, "Root of procfs/sysfs to read (agent.board_root)");
   app.add_option("--state-dir", state_dir, "Directory for the store-and-forward buffer (agent.state_dir)");
+  app.add_option("--reconnect-max", reconnect_max, "Cap of the MQTT reconnect backoff in seconds (mqtt.reconnect_max)")
+      ->check(CLI::Range(0.5, 3600.0));
   app.add_option("--log-level", log_level, "debug, info, warn or error (log.level)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   CLI11_PARSE(app, argc, argv);
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
   if (group) c.group = *group;
   if (board_root) c.board_root = *board_root;
   if (state_dir) c.state_dir = *state_dir;
+  if (reconnect_max) c.reconnect_max_s = *reconnect_max;
   if (log_level && !edgemon::log::parse_level(*log_level, c.log_level)) {
     std::fprintf(stderr, "edgemon-agent: --log-level: must be debug, info, warn or error\n");
     return 2;

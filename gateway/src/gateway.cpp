@@ -51,6 +51,7 @@ Status Gateway::start() {
   mo.client_id = "edgemon-gateway-" + config_.host_id;
   mo.username = config_.username;
   mo.password = config_.password;
+  mo.max_backoff = std::chrono::milliseconds(static_cast<std::int64_t>(config_.reconnect_max_s * 1000));
   mqtt_ = std::make_unique<MqttClient>(mo);
   mqtt_->subscribe(std::string(kTopicNamespace) + "/+/NBIRTH/+", 1);
   mqtt_->subscribe(std::string(kTopicNamespace) + "/+/NDATA/+", 1);
@@ -121,9 +122,7 @@ void Gateway::request_rebirth(const Topic& topic, std::int64_t now_ms) {
   TelemetryMessage cmd;
   cmd.kind = MessageKind::kCommand;
   cmd.timestamp_ms = now_ms;
-  Metric rebirth{"Node Control/Rebirth", "", 1.0, now_ms};
-  rebirth.type = MetricType::kBoolean;
-  cmd.metrics.push_back(std::move(rebirth));
+  cmd.metrics.push_back(make_metric("Node Control/Rebirth", "", 1.0, now_ms, MetricType::kBoolean));
   Status s = mqtt_->publish(format_topic(topic.group, MessageKind::kCommand, topic.node), encode_sparkplug(cmd), 1, false);
   ++rebirth_requests_;
   log::info(kLog, "rebirth requested", {{"node", topic.node}, {"group", topic.group}, {"sent", s.ok()}});

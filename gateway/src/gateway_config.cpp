@@ -14,6 +14,7 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   c.broker_port = static_cast<int>(r.get_int("mqtt.port", c.broker_port, 1, 65535));
   c.username = r.get_string("mqtt.username", c.username);
   c.password = r.get_string("mqtt.password", c.password);
+  c.reconnect_max_s = r.get_double("mqtt.reconnect_max", c.reconnect_max_s, 0.5, 3600);
   c.http_bind = r.get_string("http.bind", c.http_bind);
   c.http_port = static_cast<int>(r.get_int("http.port", c.http_port, 0, 65535));
   c.web_root = r.get_string("http.web_root", c.web_root);

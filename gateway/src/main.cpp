@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::optional<int> http_port;
   std::optional<std::string> http_bind, broker, state_dir, web_root, log_level, database;
   std::optional<int> port;
+  std::optional<double> reconnect_max;
   bool check_only = false;
   app.add_option("-c,--config", config_path, "TOML config file (see docs/config.md)")->check(CLI::ExistingFile);
   app.add_option("--http-port", http_port, "HTTP port for the dashboard and API (http.port; 0 = any free port)")
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", state_dir, "Directory for the SQLite history (gateway.state_dir)");
   app.add_option("--database", database, "SQLite file (storage.sqlite_path; default <state-dir>/edgemon.db)");
   app.add_option("--web-root", web_root, "Directory with the built dashboard (http.web_root)");
+  app.add_option("--reconnect-max", reconnect_max, "Cap of the MQTT reconnect backoff in seconds (mqtt.reconnect_max)")
+      ->check(CLI::Range(0.5, 3600.0));
   app.add_option("--log-level", log_level, "debug, info, warn or error (log.level)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   CLI11_PARSE(app, argc, argv);
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   if (state_dir) c.state_dir = *state_dir;
   if (database) c.database = *database;
   if (web_root) c.web_root = *web_root;
+  if (reconnect_max) c.reconnect_max_s = *reconnect_max;
   if (log_level && !edgemon::log::parse_level(*log_level, c.log_level)) {
     std::fprintf(stderr, "edgemon-gateway: --log-level: must be debug, info, warn or error\n");
     return 2;

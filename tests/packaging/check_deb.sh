@@ -73,7 +73,7 @@ for f in "${expected_files[@]}"; do
   if grep -qxF "$f" "$tmp/files"; then pass "contains $f"; else fail "missing $f"; fi
 done
 # Nothing from the build machine or the test tree may leak in.
-if grep -vE '^/(usr/bin|usr/share/edgemon|usr/share/edgemon/web(/.*)?|lib/systemd/system|etc/edgemon)(/[^/]+)?$|^/$|^/(usr|usr/share|lib|lib/systemd|etc)$' \
+if grep -vE '^/(usr/bin|usr/sbin|usr/share/edgemon/mosquitto|usr/share/edgemon|usr/share/edgemon/web(/.*)?|lib/systemd/system|etc/edgemon)(/[^/]+)?$|^/$|^/(usr|usr/sbin|usr/share|lib|lib/systemd|etc)$' \
      "$tmp/files" >"$tmp/unexpected"; then
   fail "unexpected paths: $(tr '\n' ' ' <"$tmp/unexpected")"
 else

@@ -8,12 +8,14 @@
 
 namespace edgemon::test {
 
-TestFleet::TestFleet() : dir_("edgemon-fleet") {
+TestFleet::TestFleet(bool with_gateway) : dir_("edgemon-fleet") {
   broker_ = std::make_unique<MosquittoBroker>(dir_.path());
+  if (!with_gateway) return;
   http_port_ = free_tcp_port();
   gateway_ = ChildProcess::start(
       {EDGEMON_GATEWAY_BIN, "--broker", "127.0.0.1", "--port", std::to_string(broker_->port()), "--http-port",
-       std::to_string(http_port_), "--state-dir", dir_.file("state"), "--web-root", EDGEMON_WEB_DIST},
+       std::to_string(http_port_), "--state-dir", dir_.file("state"), "--web-root", EDGEMON_WEB_DIST,
+       "--reconnect-max", "1"},
       dir_.file("gateway.log"));
   if (!wait_for_tcp(http_port_, std::chrono::seconds(10))) {
     throw std::runtime_error("gateway did not listen on " + std::to_string(http_port_) + ":\n" + gateway_.log());
@@ -22,7 +24,7 @@ TestFleet::TestFleet() : dir_("edgemon-fleet") {
 
 TestFleet::~TestFleet() {
   for (auto& [id, agent] : agents_) agent.stop(SIGTERM, std::chrono::seconds(5));
-  gateway_.stop(SIGTERM, std::chrono::seconds(5));
+  if (http_port_ != 0) gateway_.stop(SIGTERM, std::chrono::seconds(5));
 }
 
 void TestFleet::start_agent(const AgentOptions& o) {
@@ -33,7 +35,13 @@ void TestFleet::start_agent(const AgentOptions& o) {
   std::vector<std::string> argv = {EDGEMON_AGENT_BIN, "--broker", "127.0.0.1", "--port",
                                    std::to_string(broker_->port()), "--node-id", o.node_id, "--group", o.group,
                                    "--interval", interval.str(), "--state-dir",
-                                   dir_.file("agent-" + o.node_id)};
+                                   agent_state_dir(o.node_id), "--reconnect-max", "1"};
+  if (!o.config_toml.empty()) {
+    const std::string path = dir_.file("agent-" + o.node_id + ".toml");
+    write_file(path, o.config_toml);
+    argv.push_back("--config");
+    argv.push_back(path);
+  }
   if (!hosts.empty()) {
     argv.push_back("--hosts");
     argv.push_back(hosts);

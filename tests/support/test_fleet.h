@@ -18,15 +18,19 @@ struct AgentOptions {
   std::string group = "edgemon";
   double interval_s = 0.5;
   std::vector<std::string> ping_hosts = {"127.0.0.1"};
+  std::string config_toml;  // written to a config file and passed with --config when not empty
 };
 
 class TestFleet {
  public:
-  TestFleet();  // broker + gateway, no agents yet
+  // Broker + gateway (unless with_gateway is false), no agents yet.
+  explicit TestFleet(bool with_gateway = true);
   ~TestFleet();
 
   void start_agent(const AgentOptions& options);
   ChildProcess& agent(const std::string& node_id) { return agents_.at(node_id); }
+  // The state directory of an agent (its store-and-forward buffer lives there).
+  std::string agent_state_dir(const std::string& node_id) const { return dir_.file("agent-" + node_id); }
   ChildProcess& gateway() { return gateway_; }
   MosquittoBroker& broker() { return *broker_; }
 

@@ -68,3 +68,26 @@ std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
 }
 
 }  // namespace edgemon::test
+
+namespace edgemon::test {
+
+std::string http_get(std::uint16_t port, const std::string& path, int* status) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  boost::system::error_code ec;
+  stream.expires_after(std::chrono::seconds(5));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return {};
+  beast::http::request<beast::http::empty_body> req{beast::http::verb::get, path, 11};
+  req.set(beast::http::field::host, "127.0.0.1");
+  beast::http::write(stream, req, ec);
+  if (ec) return {};
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> res;
+  beast::http::read(stream, buffer, res, ec);
+  if (ec) return {};
+  if (status != nullptr) *status = static_cast<int>(res.result_int());
+  return res.body();
+}
+
+}  // namespace edgemon::test

@@ -24,3 +24,8 @@ class WsClient {
 };
 
 }  // namespace edgemon::test
+
+namespace edgemon::test {
+// GET http://127.0.0.1:port<path>; returns the body (empty on failure). Bounded by a 5 s timeout.
+std::string http_get(std::uint16_t port, const std::string& path, int* status = nullptr);
+}  // namespace edgemon::test

@@ -1,6 +1,7 @@
 // CPU utilisation from <root>/proc/stat deltas: "cpu/total" and "cpu/core<N>" in percent.
 // The first fetch only primes the counters (values stay empty). A counter that goes backwards
-// (reboot, or a core taken offline and back) re-primes that line instead of reporting garbage.
+// (reboot, or a core taken offline and back) re-primes that line instead of reporting garbage;
+// a core whose line disappears (taken offline) has an empty value until it is back and re-primed.
 #pragma once
 
 #include <array>
@@ -28,6 +29,7 @@ class CpuUsageSensor final : public Sensor {
     std::uint64_t busy = 0;
     std::uint64_t total = 0;
     bool primed = false;
+    bool seen = false;  // present in the current reading
   };
 
   std::string path_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -42,6 +43,7 @@ struct MqttOptions {
   std::string cert_file;
   std::string key_file;
   bool tls_verify = true;
+  std::chrono::milliseconds max_backoff{30000};  // reconnect backoff cap
 };
 
 // The outcome of one tracked QoS >= 1 publish; completed by Paho's thread.

@@ -14,7 +14,7 @@
 namespace edgemon {
 
 // The Sparkplug data types edgemon uses (numbering as in sparkplug_b.proto's DataType).
-enum class MetricType : std::uint8_t { kInt64 = 4, kUInt64 = 8, kDouble = 10, kBoolean = 11, kString = 12 };
+enum class MetricType : std::uint8_t { kInt64 = 4, kUInt64 = 8, kFloat = 9, kDouble = 10, kBoolean = 11, kString = 12 };
 bool metric_type_from_sparkplug(std::uint32_t datatype, MetricType& out);
 
 struct Metric {
@@ -27,6 +27,17 @@ struct Metric {
   std::optional<std::uint64_t> alias;  // Sparkplug alias, assigned in NBIRTH
   bool historical = false;       // replayed from the agent's buffer, not current
 };
+
+inline Metric make_metric(std::string name, std::string unit, std::optional<double> value, std::int64_t ts_ms,
+                          MetricType type = MetricType::kDouble) {
+  Metric m;
+  m.name = std::move(name);
+  m.unit = std::move(unit);
+  m.value = value;
+  m.ts_ms = ts_ms;
+  m.type = type;
+  return m;
+}
 
 enum class MessageKind { kBirth, kData, kDeath, kCommand };
 const char* to_topic_word(MessageKind kind);

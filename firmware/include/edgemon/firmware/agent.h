@@ -14,7 +14,7 @@
 #include <mutex>
 #include <vector>
 
-#include "edgemon/board/sensor.h"
+#include "edgemon/board/sampler.h"
 #include "edgemon/common/clock.h"
 #include "edgemon/common/mqtt_client.h"
 #include "edgemon/common/telemetry.h"
@@ -48,14 +48,16 @@ class Agent {
   void pump(MonoTime now);
   void handle_commands();
   bool can_send() const;
+  // Samples lost to a full buffer: the ring's count less records it evicted while they were in
+  // flight and that the broker then acknowledged.
+  std::uint64_t dropped() const;
   void wake();
-  std::vector<Metric> current_metrics(std::int64_t now_ms) const;
+  std::vector<Metric> current_metrics(std::int64_t now_ms, bool for_birth = false) const;
   std::string topic(MessageKind kind) const;
 
   AgentConfig config_;
   const Clock& clock_;
-  std::vector<std::unique_ptr<board::Sensor>> sensors_;
-  std::vector<bool> sensor_unsupported_;
+  std::unique_ptr<board::Sampler> sampler_;
   std::unique_ptr<IcmpPinger> pinger_;
   std::unique_ptr<DiskRing> ring_;
   std::unique_ptr<MqttClient> mqtt_;
@@ -68,7 +70,7 @@ class Agent {
   bool birth_sent_ = false;                 // NBIRTH sent in the current session
   std::uint64_t seq_ = 0;                   // next Sparkplug seq
   std::shared_ptr<Delivery> in_flight_;     // the ring's front record, being delivered
-  std::uint64_t in_flight_seq_ = 0;
+  std::uint64_t in_flight_record_ = 0;       // its seq in the ring
 
   std::mutex commands_mutex_;
   std::deque<std::string> commands_;        // raw NCMD payloads from Paho's thread
@@ -77,6 +79,7 @@ class Agent {
   std::uint64_t delivered_ = 0;
   std::uint64_t buffer_failures_ = 0;
   std::uint64_t rejected_commands_ = 0;
+  std::uint64_t evicted_but_delivered_ = 0;
 };
 
 }  // namespace edgemon::firmware

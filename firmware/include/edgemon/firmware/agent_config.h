@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "edgemon/board/board_config.h"
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
@@ -20,6 +21,7 @@ struct AgentConfig {
   double ping_timeout_s = 0;            // 0: min(1 s, 0.8 x interval), see effective_ping_timeout()
   std::vector<std::string> ping_hosts = {"127.0.0.1"};
   std::string board_root = "/";        // procfs/sysfs root; fixture trees in tests
+  board::BoardConfig board;            // [sensors]: intervals, disabled sensors, 1-wire/I2C, sim
   std::string broker_host = "127.0.0.1";
   int broker_port = 1883;
   std::string username;
@@ -29,6 +31,7 @@ struct AgentConfig {
   std::string cert_file;
   std::string key_file;
   bool tls_verify = true;
+  double reconnect_max_s = 30;         // cap of the jittered reconnect backoff
   log::Level log_level = log::Level::kInfo;
 
   std::string state_dir = "/var/lib/edgemon";  // the store-and-forward buffer lives here

@@ -70,6 +70,10 @@ class DiskRing {
   void sync_if_due(MonoTime now);
   const Stats& stats() const { return stats_; }
   std::size_t capacity() const { return static_cast<std::size_t>(capacity_); }
+  // The seq of the oldest record (meaningful when not empty).
+  std::uint64_t front_seq() const { return head_seq_; }
+  // The seq the next appended record gets (persists across restarts).
+  std::uint64_t next_seq() const { return next_seq_; }
 
  private:
   explicit DiskRing(Options options) : options_(std::move(options)) {}

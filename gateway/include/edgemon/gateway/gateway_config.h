@@ -17,6 +17,7 @@ struct GatewayConfig {
   int broker_port = 1883;
   std::string username;
   std::string password;
+  double reconnect_max_s = 30;
   std::string http_bind = "127.0.0.1";
   int http_port = 8080;                     // 0: any free port (printed at start)
   std::string web_root = "/usr/share/edgemon/web";

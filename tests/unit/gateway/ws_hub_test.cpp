@@ -1,0 +1,178 @@
+#include "edgemon/gateway/ws_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgemon::gateway {
+namespace {
+
+using nlohmann::json;
+
+// The io_context only provides an executor for each client's wake-up timer; nothing touches the
+// network.
+class WsHubTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<WsClient> client() { return std::make_shared<WsClient>(io_.get_executor()); }
+
+  static std::vector<json> drain(WsClient& c) {
+    std::vector<json> frames;
+    while (!c.empty()) frames.push_back(json::parse(*c.pop()));
+    return frames;
+  }
+
+  asio::io_context io_;
+  std::string nodes_ = R"([{"id":"pi-1"}])";
+  WsHub hub_{[this] { return nodes_; }};
+};
+
+TEST_F(WsHubTest, AttachSendsASnapshotAtTheCurrentSeq) {
+  hub_.broadcast_node(R"({"id":"x"})");
+  hub_.broadcast_node(R"({"id":"x"})");
+  auto c = client();
+  hub_.attach(c);
+  EXPECT_EQ(hub_.clients(), 1u);
+  const auto frames = drain(*c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0]["type"], "snapshot");
+  EXPECT_EQ(frames[0]["seq"], 2);
+  EXPECT_EQ(frames[0]["nodes"], json::parse(nodes_));
+}
+
+TEST_F(WsHubTest, BroadcastIncrementsSeqAndReachesEveryClient) {
+  std::vector<std::shared_ptr<WsClient>> clients = {client(), client(), client()};
+  for (auto& c : clients) {
+    hub_.attach(c);
+    (void)drain(*c);
+  }
+  hub_.broadcast_node(R"({"id":"pi-1","online":true})");
+  EXPECT_EQ(hub_.seq(), 1u);
+  Frame first;
+  for (auto& c : clients) {
+    ASSERT_FALSE(c->empty());
+    Frame f = c->pop();
+    EXPECT_TRUE(c->empty());
+    EXPECT_EQ(json::parse(*f), json::parse(R"({"type":"node","seq":1,"node":{"id":"pi-1","online":true}})"));
+    if (!first) first = f;
+    EXPECT_EQ(f.get(), first.get()) << "one shared frame, not a copy per client";
+  }
+}
+
+TEST_F(WsHubTest, SeqAdvancesEvenWithNoClients) {
+  hub_.broadcast_node("{}");
+  hub_.broadcast_node("{}");
+  EXPECT_EQ(hub_.seq(), 2u);
+}
+
+TEST_F(WsHubTest, DetachedClientReceivesNothingMore) {
+  auto a = client();
+  auto b = client();
+  hub_.attach(a);
+  hub_.attach(b);
+  (void)drain(*a);
+  (void)drain(*b);
+  hub_.detach(a);
+  EXPECT_EQ(hub_.clients(), 1u);
+  hub_.broadcast_node("{}");
+  EXPECT_TRUE(a->empty());
+  EXPECT_FALSE(b->empty());
+}
+
+TEST_F(WsHubTest, ClientAtTheQueueLimitKeepsEveryFrame) {
+  auto slow = client();
+  hub_.attach(slow);  // 1 queued
+  for (std::size_t i = 0; i < WsHub::kMaxQueue - 1; ++i) hub_.broadcast_node("{}");
+  EXPECT_EQ(slow->resyncs(), 0u);
+  const auto frames = drain(*slow);
+  ASSERT_EQ(frames.size(), WsHub::kMaxQueue);
+  EXPECT_EQ(frames.front()["type"], "snapshot");
+  for (std::size_t i = 1; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i]["type"], "node");
+    EXPECT_EQ(frames[i]["seq"], i);
+  }
+}
+
+TEST_F(WsHubTest, SlowClientIsResyncedWithOneSnapshotAndOthersAreUnaffected) {
+  auto slow = client();
+  auto fast = client();
+  hub_.attach(slow);
+  hub_.attach(fast);
+  (void)drain(*fast);
+  std::vector<json> fast_frames;
+  for (std::size_t i = 0; i < WsHub::kMaxQueue; ++i) {
+    hub_.broadcast_node(R"({"id":"pi-1"})");
+    for (json& f : drain(*fast)) fast_frames.push_back(std::move(f));
+  }
+  nodes_ = R"([{"id":"pi-1","latest":true}])";  // the snapshot must reflect state at resync time
+  hub_.broadcast_node(R"({"id":"pi-1"})");
+  for (json& f : drain(*fast)) fast_frames.push_back(std::move(f));
+
+  EXPECT_GE(slow->resyncs(), 1u);
+  EXPECT_EQ(fast->resyncs(), 0u);
+  ASSERT_EQ(fast_frames.size(), WsHub::kMaxQueue + 1);
+  for (std::size_t i = 0; i < fast_frames.size(); ++i) {
+    EXPECT_EQ(fast_frames[i]["type"], "node");
+    EXPECT_EQ(fast_frames[i]["seq"], i + 1);
+  }
+  const auto slow_frames = drain(*slow);
+  ASSERT_LE(slow_frames.size(), WsHub::kMaxQueue) << "memory per client stays bounded";
+  ASSERT_FALSE(slow_frames.empty());
+  EXPECT_EQ(slow_frames[0]["type"], "snapshot");
+  // Everything after the snapshot is newer than it, so the client can apply frames in order.
+  const auto snap_seq = slow_frames[0]["seq"].get<std::uint64_t>();
+  for (std::size_t i = 1; i < slow_frames.size(); ++i) {
+    EXPECT_EQ(slow_frames[i]["type"], "node");
+    EXPECT_EQ(slow_frames[i]["seq"], snap_seq + i);
+  }
+  EXPECT_EQ(snap_seq + slow_frames.size() - 1, hub_.seq()) << "no frame lost after the snapshot";
+}
+
+TEST_F(WsHubTest, OverflowReplacesTheQueueWithExactlyOneSnapshot) {
+  auto slow = client();
+  hub_.attach(slow);
+  for (std::size_t i = 0; i < WsHub::kMaxQueue; ++i) hub_.broadcast_node("{}");
+  EXPECT_EQ(slow->resyncs(), 1u);
+  const auto frames = drain(*slow);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0]["type"], "snapshot");
+  EXPECT_EQ(frames[0]["seq"], hub_.seq());
+  EXPECT_EQ(frames[0]["nodes"], json::parse(nodes_));
+}
+
+TEST_F(WsHubTest, PushWakesAWaitingWriter) {
+  auto c = client();
+  boost::system::error_code woke_with;
+  bool woke = false;
+  c->signal().async_wait([&](boost::system::error_code ec) {
+    woke = true;
+    woke_with = ec;
+  });
+  io_.poll();
+  EXPECT_FALSE(woke) << "nothing queued yet";
+  hub_.attach(c);
+  io_.poll();
+  EXPECT_TRUE(woke);
+  EXPECT_EQ(woke_with, asio::error::operation_aborted);
+}
+
+TEST_F(WsHubTest, ClosedClientsIgnoreFurtherFrames) {
+  auto a = client();
+  auto b = client();
+  hub_.attach(a);
+  hub_.attach(b);
+  (void)drain(*a);
+  (void)drain(*b);
+  hub_.close_all();
+  EXPECT_TRUE(a->closed());
+  EXPECT_TRUE(b->closed());
+  hub_.broadcast_node("{}");
+  EXPECT_TRUE(a->empty());
+  EXPECT_TRUE(b->empty());
+}
+
+}  // namespace
+}  // namespace edgemon::gateway
