@@ -9,20 +9,42 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "edgemon/common/log.h"
 #include "edgemon/common/sparkplug_codec.h"
+#include "edgemon/probe/ping_metrics.h"
+#include "edgemon/probe/socket_api.h"
 
 namespace edgemon::firmware {
 namespace {
 
 constexpr const char* kLog = "agent";
 constexpr const char* kRebirthMetric = "Node Control/Rebirth";
+constexpr const char* kConfigMetric = "edgemon/config";
+constexpr const char* kConfigVersionMetric = "edgemon/config_version";
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000.0)));
+}
+
+probe::EngineOptions engine_options(const AgentConfig& c) {
+  probe::EngineOptions o;
+  o.count = static_cast<std::uint32_t>(c.ping_count);
+  o.timeout = to_ms(effective_ping_timeout(c));
+  // Several probes per round are spread over the first 80 % of the interval.
+  if (c.ping_count > 1) {
+    o.period = std::max<std::chrono::nanoseconds>(
+        std::chrono::milliseconds(10), (to_ms(c.interval_s * 0.8) - o.timeout) / (c.ping_count - 1));
+  }
+  o.health.failure_threshold = static_cast<std::uint32_t>(c.failure_threshold);
+  o.health.success_threshold = static_cast<std::uint32_t>(c.success_threshold);
+  o.health.degraded_loss_pct = c.degraded_loss_pct;
+  o.health.degraded_avg_ms = c.degraded_rtt_ms;
+  return o;
 }
 
 ReportPolicy report_policy(const AgentConfig& c) {
@@ -53,10 +75,10 @@ void Agent::wake() {
 }
 
 Status Agent::start() {
-  auto pinger = IcmpPinger::open();
-  if (!pinger) return pinger.error();
-  pinger_ = std::move(*pinger);
-  pinger_->set_targets(config_.ping_hosts);
+  auto engine = probe::PingEngine::create(probe::PosixSocketApi::instance(), clock_, engine_options(config_));
+  if (!engine) return engine.error();
+  engine_ = std::move(*engine);
+  if (Status s = engine_->set_targets(config_.ping_hosts); !s) return s;
 
   config_.board.root = config_.board_root;
   auto sensors = board::make_sensors(config_.board, clock_);
@@ -70,6 +92,8 @@ Status Agent::start() {
                               to_ms(config_.buffer_fsync_interval_s)});
   if (!ring) return ring.error();
   ring_ = std::move(*ring);
+
+  load_persisted_remote();
 
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return make_error(ErrorCode::kIo, std::string("eventfd: ") + std::strerror(errno));
@@ -138,10 +162,7 @@ std::vector<Metric> Agent::current_metrics(std::int64_t now_ms, bool for_birth) 
   sampler_->for_each_value([&](const board::SensorValue& v) {
     metrics.push_back(make_metric(v.name, v.unit, v.value, now_ms, wire_type(v.unit)));
   });
-  for (const PingResult& r : pinger_->results()) {
-    metrics.push_back(make_metric("ping/" + r.host + "/rtt", "ms", r.rtt_ms, now_ms, MetricType::kFloat));
-    metrics.push_back(make_metric("ping/" + r.host + "/up", "", r.rtt_ms ? 1.0 : 0.0, now_ms, MetricType::kBoolean));
-  }
+  probe::append_ping_metrics(engine_->results(), now_ms, metrics);
   // The agent's own health, so buffer losses are visible at the gateway. sample_seq is the
   // buffer's record number for this sample: it increases by one per sample across restarts, so
   // a receiver can prove that nothing is missing.
@@ -152,6 +173,12 @@ std::vector<Metric> Agent::current_metrics(std::int64_t now_ms, bool for_birth) 
   metrics.push_back(make_metric("agent/sample_seq", "", seq, now_ms, MetricType::kUInt64));
   metrics.push_back(make_metric("agent/buffer/dropped", "", static_cast<double>(dropped()), now_ms, MetricType::kUInt64));
   metrics.push_back(make_metric("agent/buffer/records", "", static_cast<double>(ring_->size()), now_ms, MetricType::kUInt64));
+  Metric version = make_metric("agent/config/version", "", std::nullopt, now_ms, MetricType::kString);
+  version.text = config_version_;
+  metrics.push_back(std::move(version));
+  Metric status = make_metric("agent/config/status", "", std::nullopt, now_ms, MetricType::kString);
+  status.text = config_status_;
+  metrics.push_back(std::move(status));
   return metrics;
 }
 
@@ -259,26 +286,90 @@ void Agent::handle_commands() {
       log::warn(kLog, "rejected NCMD", {{"reason", cmd.error().message}, {"rejected", rejected_commands_}});
       continue;
     }
+    const Metric* config = nullptr;
+    std::string version;
     for (const Metric& m : cmd->metrics) {
-      const bool is_rebirth = m.name == kRebirthMetric;
-      if (is_rebirth && m.value && *m.value != 0.0) {
+      if (m.name == kRebirthMetric && m.value && *m.value != 0.0) {
         log::info(kLog, "rebirth requested");
         need_birth_.store(true);
+      } else if (m.name == kConfigMetric && m.type == MetricType::kString) {
+        config = &m;
+      } else if (m.name == kConfigVersionMetric) {
+        version = m.type == MetricType::kString ? m.text : (m.value ? std::to_string(static_cast<std::int64_t>(*m.value)) : "");
       } else {
         ++rejected_commands_;
         log::warn(kLog, "unknown NCMD metric", {{"metric", m.name}});
       }
     }
+    if (config != nullptr) apply_remote(config->text, version.empty() ? "unversioned" : version, true);
   }
+}
+
+void Agent::apply_remote(const std::string& toml, const std::string& version, bool persist) {
+  auto next = apply_remote_config(config_, toml, "remote config " + version);
+  if (!next) {
+    config_status_ = "rejected: " + next.error().message;
+    ++rejected_commands_;
+    log::warn(kLog, "remote config rejected; the previous one keeps running",
+              {{"version", version}, {"reason", next.error().message}});
+    return;
+  }
+  if (engine_) {
+    // The engine's options (timeout, count, thresholds) may have changed: make a new one.
+    auto engine = probe::PingEngine::create(probe::PosixSocketApi::instance(), clock_, engine_options(*next));
+    if (!engine) {
+      config_status_ = "rejected: " + engine.error().message;
+      return;
+    }
+    if (Status s = (*engine)->set_targets(next->ping_hosts); !s) {
+      config_status_ = "rejected: " + s.error().message;
+      log::warn(kLog, "remote config rejected", {{"version", version}, {"reason", s.error().message}});
+      return;
+    }
+    engine_ = std::move(*engine);
+  }
+  const bool interval_changed = next->interval_s != config_.interval_s;
+  config_ = std::move(*next);
+  telemetry_.set_policy(report_policy(config_));
+  reset_cycle_ = interval_changed;
+  config_version_ = version;
+  config_status_ = "applied";
+  log::info(kLog, "remote config applied", {{"version", version}, {"targets", config_.ping_hosts.size()},
+                                            {"interval_s", config_.interval_s}});
+  if (persist) {
+    // Kept across restarts: written beside the buffer, atomically (write, fsync, rename).
+    const std::string path = config_.state_dir + "/remote-config.toml";
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << "# edgemon remote config version " << version << "\n" << toml;
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) log::warn(kLog, "cannot persist remote config", {{"path", path}, {"error", ec.message()}});
+  }
+  need_birth_.store(true);  // the metric set may have changed (new targets)
+}
+
+void Agent::load_persisted_remote() {
+  const std::string path = config_.state_dir + "/remote-config.toml";
+  std::ifstream in(path);
+  if (!in) return;
+  std::string first;
+  std::getline(in, first);
+  const std::string marker = "# edgemon remote config version ";
+  const std::string version = first.rfind(marker, 0) == 0 ? first.substr(marker.size()) : "unversioned";
+  std::ostringstream rest;
+  rest << in.rdbuf();
+  apply_remote(rest.str(), version, false);
 }
 
 void Agent::begin_cycle(MonoTime now) {
   sampler_->sample(now);
-  pinger_->start_round(now, to_ms(effective_ping_timeout(config_)));
+  engine_->start_round(now);  // closes a round still running (interval shorter than the round)
 }
 
 void Agent::finish_cycle(MonoTime now) {
-  pinger_->end_round();
   ++samples_;
   const std::int64_t now_ms = to_unix_ms(clock_.wall());
   NodeTelemetry::Data data = telemetry_.make_data(current_metrics(now_ms), now_ms, now);
@@ -294,7 +385,6 @@ void Agent::finish_cycle(MonoTime now) {
 }
 
 int Agent::run(int stop_fd) {
-  const auto interval = to_ms(config_.interval_s);
   std::uint64_t watchdog_usec = 0;
   const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
   const auto watchdog_every = std::chrono::microseconds(watchdog_usec / 2);
@@ -309,13 +399,18 @@ int Agent::run(int stop_fd) {
       birth_sent_ = false;
       in_flight_.reset();
     }
+    if (reset_cycle_) {
+      reset_cycle_ = false;
+      next_cycle = now;
+    }
     if (now >= next_cycle) {
-      if (pinger_->round_active()) finish_cycle(now);  // interval shorter than the round: close it
+      const auto interval = to_ms(config_.interval_s);
       begin_cycle(now);
       next_cycle += interval;
       if (next_cycle <= now) next_cycle = now + interval;  // fell behind (suspend): skip, don't burst
     }
-    if (pinger_->round_active() && pinger_->round_done(now)) finish_cycle(now);
+    engine_->drain(now);
+    if (engine_->take_round_complete()) finish_cycle(now);
     if (can_send() && need_birth_.exchange(false)) publish_birth(now);
     pump(now);
     ring_->sync_if_due(now);
@@ -325,20 +420,23 @@ int Agent::run(int stop_fd) {
     }
 
     MonoTime wake_at = next_cycle;
-    if (auto d = pinger_->deadline(); d && pinger_->round_active()) wake_at = std::min(wake_at, *d);
+    if (auto d = engine_->next_deadline()) wake_at = std::min(wake_at, *d);
     if (watchdog) wake_at = std::min(wake_at, next_watchdog);
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - clock_.mono());
     const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 60'000));
 
-    pollfd fds[3] = {{stop_fd, POLLIN, 0}, {pinger_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    const int rc = ::poll(fds, 3, timeout_ms);
+    pollfd fds[4] = {{stop_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+    nfds_t nfds = 2;
+    for (int fd : engine_->fds()) {
+      if (nfds < 4) fds[nfds++].fd = fd;
+    }
+    const int rc = ::poll(fds, nfds, timeout_ms);
     if (rc < 0 && errno != EINTR) {
       log::error(kLog, "poll failed", {{"error", std::strerror(errno)}});
       return 1;
     }
     if ((fds[0].revents & POLLIN) != 0) break;
-    if ((fds[1].revents & POLLIN) != 0) pinger_->on_readable(clock_.mono());
-    if ((fds[2].revents & POLLIN) != 0) {
+    if ((fds[1].revents & POLLIN) != 0) {
       std::uint64_t count = 0;
       if (::read(wake_fd_, &count, sizeof count) < 0) {
         // EAGAIN: another turn already consumed it.

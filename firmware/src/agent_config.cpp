@@ -34,6 +34,11 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
 
   c.ping_hosts = r.get_string_array("ping.hosts", c.ping_hosts);
   c.ping_timeout_s = r.get_double("ping.timeout", c.ping_timeout_s, 0.01, 60);
+  c.ping_count = static_cast<int>(r.get_int("ping.count", c.ping_count, 1, 100));
+  c.failure_threshold = static_cast<int>(r.get_int("ping.failure_threshold", c.failure_threshold, 1, 1000));
+  c.success_threshold = static_cast<int>(r.get_int("ping.success_threshold", c.success_threshold, 1, 1000));
+  c.degraded_loss_pct = r.get_double("ping.degraded_loss", c.degraded_loss_pct, 0, 100);
+  c.degraded_rtt_ms = r.get_double("ping.degraded_rtt", c.degraded_rtt_ms, 0, 60000);
 
   c.broker_host = r.get_string("mqtt.host", c.broker_host);
   c.broker_port = static_cast<int>(r.get_int("mqtt.port", c.broker_port, 1, 65535));
@@ -72,6 +77,27 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
   c.buffer_fsync_interval_s = r.get_double("buffer.fsync_interval", c.buffer_fsync_interval_s, 0.1, 3600);
 
   c.board = board::read_board_config(r);
+  if (Status s = r.finish(); !s) return s.error();
+  if (Status s = validate(c); !s) return s.error();
+  return c;
+}
+
+Result<AgentConfig> apply_remote_config(const AgentConfig& base, std::string_view toml, const std::string& source) {
+  auto reader = ConfigReader::parse(toml, source);
+  if (!reader) return reader.error();
+  ConfigReader& r = *reader;
+  AgentConfig c = base;
+  c.interval_s = r.get_double("agent.interval", c.interval_s, 0.02, 3600);
+  c.ping_hosts = r.get_string_array("ping.hosts", c.ping_hosts);
+  c.ping_timeout_s = r.get_double("ping.timeout", c.ping_timeout_s, 0.01, 60);
+  c.ping_count = static_cast<int>(r.get_int("ping.count", c.ping_count, 1, 100));
+  c.failure_threshold = static_cast<int>(r.get_int("ping.failure_threshold", c.failure_threshold, 1, 1000));
+  c.success_threshold = static_cast<int>(r.get_int("ping.success_threshold", c.success_threshold, 1, 1000));
+  c.degraded_loss_pct = r.get_double("ping.degraded_loss", c.degraded_loss_pct, 0, 100);
+  c.degraded_rtt_ms = r.get_double("ping.degraded_rtt", c.degraded_rtt_ms, 0, 60000);
+  c.default_deadband = r.get_double("telemetry.deadband", c.default_deadband, 0, 1e12);
+  if (r.has("telemetry.deadbands")) c.deadbands = r.get_number_table("telemetry.deadbands", 0, 1e12);
+  c.keyframe_interval_s = r.get_double("telemetry.keyframe_interval", c.keyframe_interval_s, 1, 86400);
   if (Status s = r.finish(); !s) return s.error();
   if (Status s = validate(c); !s) return s.error();
   return c;

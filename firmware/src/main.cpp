@@ -10,6 +10,7 @@
 
 #include "edgemon/common/version.h"
 #include "edgemon/firmware/agent.h"
+#include "edgemon/probe/probe_command.h"
 
 namespace {
 
@@ -32,8 +33,11 @@ std::vector<std::string> split_hosts(const std::vector<std::string>& items) {
 
 int main(int argc, char** argv) {
   using edgemon::firmware::AgentConfig;
+  // `edgemon-agent probe [--count N] HOST...`: fping-style statistics for humans at install time.
+  if (argc >= 2 && std::string_view(argv[1]) == "probe") return edgemon::probe::run_probe_command(argc - 1, argv + 1);
   CLI::App app{"edgemon-agent: pings targets and reads this board's sensors, publishing telemetry "
-               "to an MQTT broker for edgemon-gateway.\nFlags override the config file."};
+               "to an MQTT broker for edgemon-gateway.\nFlags override the config file.\n"
+               "Also: edgemon-agent probe [--count N] HOST...   (fping-style check; see probe --help)"};
   app.set_version_flag("--version", std::string("edgemon-agent ") + edgemon::kVersion);
   std::string config_path;
   std::vector<std::string> hosts;

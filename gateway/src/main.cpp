@@ -6,6 +6,7 @@
 
 #include "edgemon/common/version.h"
 #include "edgemon/gateway/gateway.h"
+#include "edgemon/gateway/push_config_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgemon-gateway: subscribes to the fleet's MQTT telemetry, keeps history in SQLite "
@@ -30,7 +31,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.5, 3600.0));
   app.add_option("--log-level", log_level, "debug, info, warn or error (log.level)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  CLI::App* push_config = edgemon::gateway::add_push_config_command(app);
   CLI11_PARSE(app, argc, argv);
+  if (push_config->parsed()) return edgemon::gateway::run_push_config_command();
 
   auto reader = config_path.empty() ? edgemon::Result<edgemon::ConfigReader>(edgemon::ConfigReader())
                                     : edgemon::ConfigReader::load_file(config_path);

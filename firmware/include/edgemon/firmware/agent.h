@@ -20,8 +20,8 @@
 #include "edgemon/common/telemetry.h"
 #include "edgemon/firmware/agent_config.h"
 #include "edgemon/firmware/disk_ring.h"
-#include "edgemon/firmware/icmp_pinger.h"
 #include "edgemon/firmware/node_telemetry.h"
+#include "edgemon/probe/ping_engine.h"
 
 namespace edgemon::firmware {
 
@@ -47,6 +47,10 @@ class Agent {
   void publish_birth(MonoTime now);
   void pump(MonoTime now);
   void handle_commands();
+  // Validates and applies a remote configuration; on success persists it in the state dir.
+  // Either way the outcome is published as agent/config/version and agent/config/status.
+  void apply_remote(const std::string& toml, const std::string& version, bool persist);
+  void load_persisted_remote();
   bool can_send() const;
   // Samples lost to a full buffer: the ring's count less records it evicted while they were in
   // flight and that the broker then acknowledged.
@@ -58,7 +62,7 @@ class Agent {
   AgentConfig config_;
   const Clock& clock_;
   std::unique_ptr<board::Sampler> sampler_;
-  std::unique_ptr<IcmpPinger> pinger_;
+  std::unique_ptr<probe::PingEngine> engine_;
   std::unique_ptr<DiskRing> ring_;
   std::unique_ptr<MqttClient> mqtt_;
   NodeTelemetry telemetry_;
@@ -80,6 +84,9 @@ class Agent {
   std::uint64_t buffer_failures_ = 0;
   std::uint64_t rejected_commands_ = 0;
   std::uint64_t evicted_but_delivered_ = 0;
+  std::string config_version_ = "local";    // the applied remote config's version
+  std::string config_status_ = "local";     // "applied", or "rejected: <reason>"
+  bool reset_cycle_ = false;                // interval changed: re-plan the next cycle
 };
 
 }  // namespace edgemon::firmware

@@ -20,6 +20,11 @@ struct AgentConfig {
   double interval_s = 5.0;             // sampling and ping period
   double ping_timeout_s = 0;            // 0: min(1 s, 0.8 x interval), see effective_ping_timeout()
   std::vector<std::string> ping_hosts = {"127.0.0.1"};
+  int ping_count = 1;                  // echo requests per target per round
+  int failure_threshold = 3;           // consecutive failed rounds -> DOWN
+  int success_threshold = 2;           // consecutive good rounds to leave DOWN
+  double degraded_loss_pct = 20;       // a round with more loss -> DEGRADED
+  double degraded_rtt_ms = 0;          // a round with a higher average RTT -> DEGRADED (0: off)
   std::string board_root = "/";        // procfs/sysfs root; fixture trees in tests
   board::BoardConfig board;            // [sensors]: intervals, disabled sensors, 1-wire/I2C, sim
   std::string broker_host = "127.0.0.1";
@@ -53,6 +58,12 @@ std::string buffer_path(const AgentConfig& config);
 Result<AgentConfig> read_agent_config(ConfigReader& reader);
 
 double effective_ping_timeout(const AgentConfig& config);
+
+// Remote configuration (NCMD "edgemon/config"): a TOML text with only these keys, applied over
+// `base`: agent.interval, ping.hosts, ping.timeout, telemetry.deadband, [telemetry.deadbands],
+// telemetry.keyframe_interval. Errors: kInvalidArgument naming the bad key (unknown keys
+// included) — the caller keeps `base` running.
+Result<AgentConfig> apply_remote_config(const AgentConfig& base, std::string_view toml, const std::string& source);
 
 // Checks cross-field rules (e.g. timeout < interval). Errors: kInvalidArgument.
 Status validate(const AgentConfig& config);

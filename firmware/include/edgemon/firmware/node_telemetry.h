@@ -30,6 +30,7 @@ struct ReportPolicy {
 class NodeTelemetry {
  public:
   explicit NodeTelemetry(ReportPolicy policy) : policy_(std::move(policy)) {}
+  void set_policy(ReportPolicy policy) { policy_ = std::move(policy); }
 
   // NBIRTH for the current metric set. Afterwards every metric counts as sent.
   TelemetryMessage make_birth(std::vector<Metric> current, std::int64_t now_ms, std::uint64_t bd_seq, MonoTime now);
