@@ -51,12 +51,13 @@ void fill_value(PbMetric& pm, const Metric& m) {
       break;
     case MetricType::kUInt64:
       pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE;
-      pm.long_value = v <= 0 ? 0 : static_cast<std::uint64_t>(v);
+      pm.long_value = v <= 0 ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : static_cast<std::uint64_t>(v);
       break;
     case MetricType::kInt64:
       // Sparkplug carries signed 64-bit values two's-complement in long_value.
       pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE;
-      pm.long_value = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+      pm.long_value = static_cast<std::uint64_t>(
+          v <= -9223372036854775808.0 ? INT64_MIN : v >= 9223372036854775807.0 ? INT64_MAX : static_cast<std::int64_t>(v));
       break;
     case MetricType::kFloat:
       pm.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_FLOAT_VALUE;
@@ -126,7 +127,9 @@ std::string encode_sparkplug(const TelemetryMessage& msg) {
       pm.has_timestamp = 1;
       pm.timestamp = as_u64(m.ts_ms);
     }
-    if (birth || !m.alias) {
+    // Int64 keeps its datatype even with an alias: long_value is unsigned on the wire, and only
+    // the datatype tells a receiver to read it as two's complement.
+    if (birth || !m.alias || m.type == MetricType::kInt64) {
       pm.has_datatype = 1;
       pm.datatype = static_cast<std::uint32_t>(m.type);
     }
@@ -245,13 +248,21 @@ Result<TelemetryMessage> decode_sparkplug(std::string_view bytes, MessageKind ki
       default:
         return invalid("unsupported value kind");
     }
-    if (is_null) m.value.reset();
     if (m.name == kBdSeq) {
-      if (!m.value || *m.value < 0) return invalid("bdSeq without a value");
-      msg.bd_seq = static_cast<std::uint64_t>(*m.value);
+      // Read exactly from the integer field: never through a double (precision, and UB for
+      // out-of-range values on hostile input).
+      if (is_null) return invalid("bdSeq without a value");
+      if (pm->value_case == ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE) {
+        msg.bd_seq = pm->long_value;
+      } else if (pm->value_case == ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_INT_VALUE) {
+        msg.bd_seq = pm->int_value;
+      } else {
+        return invalid("bdSeq is not an integer");
+      }
       saw_bdseq = true;
       continue;
     }
+    if (is_null) m.value.reset();
     msg.metrics.push_back(std::move(m));
   }
   if ((kind == MessageKind::kBirth || kind == MessageKind::kDeath) && !saw_bdseq) return invalid("missing bdSeq");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/net.h"
 #include "support/sparkplug_host.h"
 #include "support/test_fleet.h"
 #include "support/ws_client.h"
@@ -165,6 +166,66 @@ TEST_F(GatewaySequence, GapRequestsRebirthButNewSessionDoesNot) {
   for (int i = 0; i < 100 && ncmd_count_.load() == 0; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_EQ(ncmd_count_.load(), 1) << "one NCMD Node Control/Rebirth expected";
   EXPECT_GE(health()["rebirth_requests"].get<int>(), 1);
+}
+
+}  // namespace
+}  // namespace edgemon::test
+
+namespace edgemon::test {
+namespace {
+
+TEST(SparkplugWire, JsonEncodingIsReadableAndDecodedTheSameWay) {
+  TestFleet fleet(/*with_gateway=*/false);
+  SparkplugHost host(fleet.broker().port(), "test-host");
+  host.set_online(true);
+  fleet.start_agent({.node_id = "json-1", .interval_s = 0.2,
+                     .config_toml = "[telemetry]\nprimary_host = \"test-host\"\nencoding = \"json\"\n"});
+  ASSERT_TRUE(host.wait_for([](const auto& m) { return count_kind(m, "json-1", MessageKind::kData) >= 2; }, 15s))
+      << fleet.logs();
+  const auto messages = resolve_aliases(host.messages());
+  const ReceivedMessage* data = first_of(messages, "json-1", MessageKind::kData);
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->raw.front(), '{') << data->raw;
+  const ReceivedMessage* birth = first_of(messages, "json-1", MessageKind::kBirth);
+  ASSERT_NE(birth, nullptr);
+  EXPECT_NE(birth->raw.find("\"cpu/total\""), std::string::npos);
+  // The decoded JSON carries the same values as Sparkplug would: a numeric CPU reading arrives.
+  EXPECT_TRUE(host.wait_for([](const auto& m) {
+    for (const auto& r : m) {
+      if (r.topic.node == "json-1" && value_of(r.message, "cpu/total").has_value()) return true;
+    }
+    return false;
+  }, 10s)) << fleet.logs();
+}
+
+// The agent's own TLS path (Paho ssl_options through our adapter): CA-verified server and a
+// client certificate the broker requires.
+TEST(SparkplugWire, AgentConnectsOverTlsWithClientCertificate) {
+  TempDir ca;
+  const auto made = run_command({"sh", std::string(EDGEMON_SOURCE_DIR) + "/gateway/dist/edgemon-make-test-ca", "-d",
+                                 ca.path(), "tls-1"}, 60s);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::uint16_t tls_port = free_tcp_port();
+  TempDir dir("edgemon-tls");
+  MosquittoBroker broker(dir.path(), "listener " + std::to_string(tls_port) + " 127.0.0.1\n"
+                                     "cafile " + ca.file("ca.crt") + "\n"
+                                     "certfile " + ca.file("server.crt") + "\n"
+                                     "keyfile " + ca.file("server.key") + "\n"
+                                     "require_certificate true\n"
+                                     "user root\n");
+  ASSERT_TRUE(wait_for_tcp(tls_port, 10s)) << broker.process().log();
+  SparkplugHost host(broker.port(), "test-host");  // on the plain listener
+  host.set_online(true);
+  const std::string config = dir.file("agent.toml");
+  write_file(config, "[telemetry]\nprimary_host = \"test-host\"\n[mqtt]\nca_file = \"" + ca.file("ca.crt") +
+                         "\"\ncert_file = \"" + ca.file("tls-1.crt") + "\"\nkey_file = \"" + ca.file("tls-1.key") + "\"\n");
+  ChildProcess agent = ChildProcess::start({EDGEMON_AGENT_BIN, "--config", config, "--node-id", "tls-1", "--port",
+                                            std::to_string(tls_port), "--interval", "0.2", "--state-dir",
+                                            dir.file("agent"), "--reconnect-max", "1"},
+                                           dir.file("agent.log"));
+  EXPECT_TRUE(host.wait_for([](const auto& m) { return count_kind(m, "tls-1", MessageKind::kData) >= 1; }, 15s))
+      << agent.log() << broker.process().log();
+  EXPECT_NE(agent.log().find("ssl://127.0.0.1:" + std::to_string(tls_port)), std::string::npos) << agent.log();
 }
 
 }  // namespace
