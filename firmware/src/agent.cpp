@@ -1,5 +1,6 @@
 #include "edgemon/firmware/agent.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <systemd/sd-daemon.h>
@@ -319,10 +320,12 @@ void Agent::apply_remote(const std::string& toml, const std::string& version, bo
     auto engine = probe::PingEngine::create(probe::PosixSocketApi::instance(), clock_, engine_options(*next));
     if (!engine) {
       config_status_ = "rejected: " + engine.error().message;
+      ++rejected_commands_;
       return;
     }
     if (Status s = (*engine)->set_targets(next->ping_hosts); !s) {
       config_status_ = "rejected: " + s.error().message;
+      ++rejected_commands_;
       log::warn(kLog, "remote config rejected", {{"version", version}, {"reason", s.error().message}});
       return;
     }
@@ -340,12 +343,17 @@ void Agent::apply_remote(const std::string& toml, const std::string& version, bo
     // Kept across restarts: written beside the buffer, atomically (write, fsync, rename).
     const std::string path = config_.state_dir + "/remote-config.toml";
     const std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << "# edgemon remote config version " << version << "\n" << toml;
-    }
+    const std::string body = "# edgemon remote config version " + version + "\n" + toml;
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool written = fd >= 0 && ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
+                   ::fsync(fd) == 0;
+    if (fd >= 0) written = (::close(fd) == 0) && written;
     std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
+    if (written) {
+      std::filesystem::rename(tmp, path, ec);
+    } else {
+      ec = std::error_code(errno, std::generic_category());
+    }
     if (ec) log::warn(kLog, "cannot persist remote config", {{"path", path}, {"error", ec.message()}});
   }
   need_birth_.store(true);  // the metric set may have changed (new targets)

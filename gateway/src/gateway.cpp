@@ -16,7 +16,10 @@ constexpr const char* kLog = "gateway";
 }
 
 Gateway::Gateway(GatewayConfig config, const Clock& clock)
-    : config_(std::move(config)), clock_(clock), hub_([this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }) {}
+    : config_(std::move(config)),
+      clock_(clock),
+      hub_([this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }),
+      evaluator_(config_.rules) {}
 
 Gateway::~Gateway() {
   if (mqtt_) mqtt_->stop();
@@ -39,6 +42,9 @@ Status Gateway::start() {
   HttpApi api;
   api.health = [this] { return health_json(); };
   api.nodes = [this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  api.alerts = [this] { return alerts_json(); };
+  api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
+  api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };
   http_ = std::make_unique<HttpServer>(io_, HttpOptions{config_.http_bind, static_cast<std::uint16_t>(config_.http_port), config_.web_root},
                                        std::move(api), hub_);
   auto port = http_->start();
@@ -72,6 +78,16 @@ Status Gateway::start() {
   });
   if (Status s = mqtt_->start(); !s) return s;
 
+  // Notifications leave on their own threads: a slow webhook never holds up ingest.
+  notifier_ = std::make_unique<notify::Dispatcher>(
+      notify::make_channels(config_.notify,
+                            [this](const std::string& t, const std::string& p, int q, bool r) {
+                              return mqtt_->publish(t, p, q, r);
+                            }),
+      config_.notify.dispatch);
+  if (Status s = notifier_->start(); !s) return s;
+  schedule_tick();
+
   log::info(kLog, "started", {{"version", kVersion}, {"http", config_.http_bind + ":" + std::to_string(http_port_)},
                               {"broker", mqtt_->server_uri()}, {"web_root", config_.web_root}});
   return Status::Ok();
@@ -93,6 +109,9 @@ void Gateway::ingest(const MqttIncoming& msg) {
   auto decoded = decode(msg.payload, topic->kind);
   if (!decoded) return reject(decoded.error().message, msg.topic);
   const std::int64_t now_ms = to_unix_ms(clock_.wall());
+  const NodeState* before = fleet_.find(topic->group, topic->node);
+  const bool was_online = before != nullptr && before->online;
+  const TelemetryMessage msg_copy = *decoded;
   ApplyResult r = fleet_.apply(*topic, std::move(*decoded), now_ms);
   if (r.duplicate) {
     ++duplicates_;
@@ -111,7 +130,139 @@ void Gateway::ingest(const MqttIncoming& msg) {
                                                 {"failures", store_failures_}});
     }
   }
+  evaluate(*topic, msg_copy, r, was_online && !r.node->online);
   hub_.broadcast_node(fleet_.node_json(*r.node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Gateway::evaluate(const Topic& topic, const TelemetryMessage& msg, const ApplyResult& r, bool went_offline) {
+  const std::string key = topic.group + "/" + topic.node;
+  const WallTime now = clock_.wall();
+  switch (msg.kind) {
+    case MessageKind::kBirth:
+      evaluator_.node_online(key, now);
+      break;
+    case MessageKind::kDeath:
+      if (went_offline) evaluator_.node_offline(key, now);
+      return;
+    default:
+      break;
+  }
+  // Report by exception means "not sent = unchanged": each live message is one sample of the
+  // node's whole current state, so count-based rules (N failed rounds) see every round.
+  bool live = false;
+  for (const Metric& m : r.accepted) live = live || !m.historical;
+  if (!live) return;  // replayed samples describe the past; rules judge the present
+  const std::int64_t ts = msg.timestamp_ms;
+  std::vector<rules::Sample> samples;
+  samples.reserve(r.node->metrics.size());
+  for (const Metric& m : r.node->metrics) {
+    if (!m.value) continue;
+    samples.push_back(rules::Sample{m.name, *m.value, WallTime(std::chrono::milliseconds(ts))});
+  }
+  if (!samples.empty()) evaluator_.observe_batch(key, samples);
+}
+
+void Gateway::schedule_tick() {
+  rules_timer_.expires_after(std::chrono::milliseconds(250));
+  rules_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    tick_rules();
+    schedule_tick();
+  });
+}
+
+void Gateway::tick_rules() {
+  evaluator_.tick(clock_.wall());
+  for (const rules::Event& e : evaluator_.take_events()) {
+    StoredEvent stored{to_unix_ms(e.at), e.subject, e.rule, e.type, rules::to_string(e.from), rules::to_string(e.to),
+                       e.reason, rules::to_string(e.severity), e.suppressed};
+    log::info(kLog, "alert state", {{"subject", e.subject}, {"rule", e.rule}, {"from", stored.from},
+                                    {"to", stored.to}, {"reason", e.reason}, {"suppressed", e.suppressed}});
+    if (Status s = store_->append_event(stored); !s) {
+      ++store_failures_;
+      log::error(kLog, "event write failed", {{"error", s.error().message}});
+    }
+  }
+  for (const rules::Incident& i : evaluator_.take_incident_updates()) {
+    StoredIncident stored{i.subject, i.rule, i.type, rules::to_string(i.severity), to_unix_ms(i.start), std::nullopt};
+    if (i.end) stored.end_ms = to_unix_ms(*i.end);
+    if (Status s = store_->upsert_incident(stored); !s) {
+      ++store_failures_;
+      log::error(kLog, "incident write failed", {{"error", s.error().message}});
+    }
+  }
+  auto notifications = evaluator_.take_notifications();
+  if (!notifications.empty()) {
+    for (const rules::Notification& n : notifications) {
+      ++notifications_;
+      deliver(n);
+    }
+    hub_.broadcast("alerts", alerts_json());
+  }
+}
+
+void Gateway::deliver(const rules::Notification& n) {
+  if (!notifier_ || notifier_->channel_count() == 0) return;
+  for (const rules::Alert& a : n.alerts) {
+    notify::Notification out;
+    out.alert = a.type;
+    const auto slash = a.node.find('/');
+    out.node = slash == std::string::npos ? a.node : a.node.substr(slash + 1);  // "<group>/<node>" key
+    out.subject = a.metric.empty() ? out.node : out.node + "/" + a.metric;
+    out.severity = a.severity == rules::Severity::kCritical  ? notify::Severity::kCritical
+                   : a.severity == rules::Severity::kWarning ? notify::Severity::kWarning
+                                                             : notify::Severity::kInfo;
+    out.state = n.kind == rules::NotificationKind::kResolved ? notify::AlertState::kResolved : notify::AlertState::kFiring;
+    out.started_at = a.since;
+    out.resolved_at = a.resolved_at;
+    out.summary = a.reason;
+    out.labels = {a.labels.begin(), a.labels.end()};
+    out.labels["rule"] = a.rule;
+    if (n.kind == rules::NotificationKind::kRepeat) out.labels["repeat"] = "true";
+    if (Status s = notifier_->submit(std::move(out)); !s) {
+      log::warn(kLog, "notification not queued", {{"alert", a.type}, {"error", s.error().message}});
+    }
+  }
+}
+
+std::string Gateway::alerts_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const rules::Alert& a : evaluator_.active_alerts()) {
+    nlohmann::json j = {{"subject", a.subject}, {"rule", a.rule},        {"type", a.type},
+                        {"node", a.node},       {"metric", a.metric},    {"severity", rules::to_string(a.severity)},
+                        {"since", to_unix_ms(a.since)}, {"reason", a.reason}};
+    if (a.value) j["value"] = *a.value;
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Gateway::events_json(std::size_t limit, std::size_t offset) {
+  auto events = store_->events(limit, offset);
+  nlohmann::json out = nlohmann::json::array();
+  if (!events) return out.dump();
+  for (const StoredEvent& e : *events) {
+    out.push_back({{"at", e.at_ms}, {"subject", e.subject}, {"rule", e.rule}, {"type", e.type}, {"from", e.from},
+                   {"to", e.to}, {"reason", e.reason}, {"severity", e.severity}, {"suppressed", e.suppressed}});
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Gateway::incidents_json(std::size_t limit, std::size_t offset) {
+  auto incidents = store_->incidents(limit, offset);
+  nlohmann::json out = nlohmann::json::array();
+  if (!incidents) return out.dump();
+  const std::int64_t now = to_unix_ms(clock_.wall());
+  for (const StoredIncident& i : *incidents) {
+    nlohmann::json j = {{"subject", i.subject}, {"rule", i.rule}, {"type", i.type}, {"severity", i.severity},
+                        {"start", i.start_ms}, {"end", nullptr}, {"duration_ms", now - i.start_ms}};
+    if (i.end_ms) {
+      j["end"] = *i.end_ms;
+      j["duration_ms"] = *i.end_ms - i.start_ms;
+    }
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void Gateway::request_rebirth(const Topic& topic, std::int64_t now_ms) {
@@ -148,6 +299,9 @@ std::string Gateway::health_json() const {
       {"duplicates", duplicates_},
       {"sequence_gaps", gaps_},
       {"rebirth_requests", rebirth_requests_},
+      {"alerts_active", evaluator_.active_alerts().size()},
+      {"rules", config_.rules.rules.size()},
+      {"notifications", notifications_},
       {"schema_version", store_ ? store_->schema_version() : 0},
   };
   return j.dump();
@@ -160,6 +314,8 @@ int Gateway::run() {
     log::info(kLog, "stopping", {{"signal", sig}});
     sd_notify(0, "STOPPING=1");
     http_->stop();
+    rules_timer_.cancel();
+    if (notifier_) notifier_->stop(std::chrono::seconds(3));
     // Leave STATE offline behind us: a clean disconnect does not fire the will.
     const nlohmann::json off = {{"online", false}, {"timestamp", to_unix_ms(clock_.wall())}};
     (void)mqtt_->publish_and_wait(state_topic(), off.dump(), 1, true, std::chrono::milliseconds(1000));

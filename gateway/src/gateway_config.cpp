@@ -1,6 +1,7 @@
 #include "edgemon/gateway/gateway_config.h"
 
 #include "edgemon/common/telemetry.h"
+#include "edgemon/rules/rules_config.h"
 
 namespace edgemon::gateway {
 
@@ -20,6 +21,14 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   c.web_root = r.get_string("http.web_root", c.web_root);
   const std::string level = r.get_string("log.level", "info");
   if (!log::parse_level(level, c.log_level)) r.add_error("log.level", "must be debug, info, warn or error");
+  c.notify = notify::read_notify_config(r);
+  for (std::string_view key : rules::kRuleConfigKeys) r.claim(key);
+  auto rule_set = rules::read_rules(r.root(), r.source_name());
+  if (rule_set) {
+    c.rules = std::move(*rule_set);
+  } else {
+    r.add_raw_error(rule_set.error().message);
+  }
   if (Status s = r.finish(); !s) return s.error();
   return c;
 }

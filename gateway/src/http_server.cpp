@@ -1,5 +1,7 @@
 #include "edgemon/gateway/http_server.h"
 
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +42,33 @@ bool safe_path(std::string_view path) {
     if (c == '\\' || c == '\0' || c == '%' || static_cast<unsigned char>(c) < 0x20) return false;
   }
   return true;
+}
+
+// ?limit=N&offset=M, each bounded; bad or missing values take the defaults.
+std::pair<std::size_t, std::size_t> page_of(std::string_view target) {
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {limit, offset};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos) {
+      const std::string_view key = pair.substr(0, eq);
+      const std::string_view value = pair.substr(eq + 1);
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec == std::errc() && ptr == value.data() + value.size()) {
+        if (key == "limit") limit = std::clamp<std::size_t>(n, 1, 1000);
+        if (key == "offset") offset = std::min<std::size_t>(n, 1'000'000'000);
+      }
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {limit, offset};
 }
 
 Response make_response(const Request& req, http::status status, std::string_view type, std::string body) {
@@ -149,6 +178,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
 
 Response HttpServer::handle(const Request& req) const {
   std::string_view target = req.target();
+  const auto [limit, offset] = page_of(target);
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
 
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
@@ -158,6 +188,11 @@ Response HttpServer::handle(const Request& req) const {
   }
   if (target == "/api/health") return json_response(req, http::status::ok, api_.health());
   if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
+  if (target == "/api/alerts" && api_.alerts) return json_response(req, http::status::ok, api_.alerts());
+  if (target == "/api/events" && api_.events) return json_response(req, http::status::ok, api_.events(limit, offset));
+  if (target == "/api/incidents" && api_.incidents) {
+    return json_response(req, http::status::ok, api_.incidents(limit, offset));
+  }
   if (target.rfind("/api/", 0) == 0) return error_response(req, http::status::not_found, "no such endpoint");
 
   if (!safe_path(target)) return error_response(req, http::status::bad_request, "bad path");

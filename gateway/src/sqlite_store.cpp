@@ -35,6 +35,31 @@ constexpr const char* kMigrations[] = {
       PRIMARY KEY (series_id, ts_ms)
     ) WITHOUT ROWID;
     )sql",
+    R"sql(
+    CREATE TABLE events (
+      id INTEGER PRIMARY KEY,
+      at_ms INTEGER NOT NULL,
+      subject TEXT NOT NULL,
+      rule TEXT NOT NULL,
+      type TEXT NOT NULL,
+      from_state TEXT NOT NULL,
+      to_state TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      suppressed INTEGER NOT NULL
+    );
+    CREATE INDEX events_at ON events(at_ms);
+    CREATE TABLE incidents (
+      id INTEGER PRIMARY KEY,
+      subject TEXT NOT NULL,
+      rule TEXT NOT NULL,
+      type TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      start_ms INTEGER NOT NULL,
+      end_ms INTEGER,
+      UNIQUE (subject, rule, start_ms)
+    );
+    )sql",
 };
 
 class Statement {
@@ -128,6 +153,72 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Status append_event(const StoredEvent& e) override {
+    Statement st(db_, "INSERT INTO events(at_ms, subject, rule, type, from_state, to_state, reason, severity, suppressed) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return error("prepare event");
+    sqlite3_bind_int64(st.get(), 1, e.at_ms);
+    const std::string* texts[] = {&e.subject, &e.rule, &e.type, &e.from, &e.to, &e.reason, &e.severity};
+    for (int i = 0; i < 7; ++i) sqlite3_bind_text(st.get(), i + 2, texts[i]->c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st.get(), 9, e.suppressed ? 1 : 0);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return error("insert event");
+    return Status::Ok();
+  }
+
+  Status upsert_incident(const StoredIncident& i) override {
+    Statement st(db_, "INSERT INTO incidents(subject, rule, type, severity, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?) "
+                      "ON CONFLICT(subject, rule, start_ms) DO UPDATE SET end_ms = excluded.end_ms, severity = excluded.severity");
+    if (!st) return error("prepare incident");
+    const std::string* texts[] = {&i.subject, &i.rule, &i.type, &i.severity};
+    for (int k = 0; k < 4; ++k) sqlite3_bind_text(st.get(), k + 1, texts[k]->c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.get(), 5, i.start_ms);
+    if (i.end_ms) {
+      sqlite3_bind_int64(st.get(), 6, *i.end_ms);
+    } else {
+      sqlite3_bind_null(st.get(), 6);
+    }
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return error("upsert incident");
+    return Status::Ok();
+  }
+
+  Result<std::vector<StoredEvent>> events(std::size_t limit, std::size_t offset) override {
+    Statement st(db_, "SELECT at_ms, subject, rule, type, from_state, to_state, reason, severity, suppressed FROM events "
+                      "ORDER BY id DESC LIMIT ? OFFSET ?");
+    if (!st) return error("prepare events").error();
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(limit));
+    sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(offset));
+    std::vector<StoredEvent> out;
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      StoredEvent e;
+      e.at_ms = sqlite3_column_int64(st.get(), 0);
+      std::string* texts[] = {&e.subject, &e.rule, &e.type, &e.from, &e.to, &e.reason, &e.severity};
+      for (int i = 0; i < 7; ++i) *texts[i] = column_text(st.get(), i + 1);
+      e.suppressed = sqlite3_column_int(st.get(), 8) != 0;
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::vector<StoredIncident>> incidents(std::size_t limit, std::size_t offset) override {
+    Statement st(db_, "SELECT subject, rule, type, severity, start_ms, end_ms FROM incidents "
+                      "ORDER BY start_ms DESC, id DESC LIMIT ? OFFSET ?");
+    if (!st) return error("prepare incidents").error();
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(limit));
+    sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(offset));
+    std::vector<StoredIncident> out;
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      StoredIncident i;
+      i.subject = column_text(st.get(), 0);
+      i.rule = column_text(st.get(), 1);
+      i.type = column_text(st.get(), 2);
+      i.severity = column_text(st.get(), 3);
+      i.start_ms = sqlite3_column_int64(st.get(), 4);
+      if (sqlite3_column_type(st.get(), 5) != SQLITE_NULL) i.end_ms = sqlite3_column_int64(st.get(), 5);
+      out.push_back(std::move(i));
+    }
+    return out;
+  }
+
   int schema_version() const override { return version_; }
 
  private:
@@ -169,6 +260,11 @@ class SqliteStore final : public Store {
     sqlite3_reset(ss);
     ids_.emplace(key, id);
     return id;
+  }
+
+  static std::string column_text(sqlite3_stmt* st, int col) {
+    const unsigned char* t = sqlite3_column_text(st, col);
+    return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t));
   }
 
   Status exec(const char* sql) {

@@ -47,6 +47,15 @@ void WsHub::broadcast_node(const std::string& node_json) {
   for (const auto& c : clients_) c->push(frame, kMaxQueue, make_snapshot);
 }
 
+void WsHub::broadcast(std::string_view type, const std::string& body_json) {
+  ++seq_;
+  if (clients_.empty()) return;
+  auto frame = std::make_shared<const std::string>(R"({"type":")" + std::string(type) + R"(","seq":)" +
+                                                   std::to_string(seq_) + R"(,"data":)" + body_json + "}");
+  const auto make_snapshot = [this] { return snapshot(); };
+  for (const auto& c : clients_) c->push(frame, kMaxQueue, make_snapshot);
+}
+
 void WsHub::close_all() {
   for (const auto& c : clients_) c->close();
 }

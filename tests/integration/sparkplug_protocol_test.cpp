@@ -2,6 +2,7 @@
 // agent sends; the gateway sees gaps and asks for a rebirth, ignores QoS 1 redeliveries, and does
 // not mistake a new session (new bdSeq) for a gap; the agent answers a rebirth command.
 #include <csignal>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -226,6 +227,68 @@ TEST(SparkplugWire, AgentConnectsOverTlsWithClientCertificate) {
   EXPECT_TRUE(host.wait_for([](const auto& m) { return count_kind(m, "tls-1", MessageKind::kData) >= 1; }, 15s))
       << agent.log() << broker.process().log();
   EXPECT_NE(agent.log().find("ssl://127.0.0.1:" + std::to_string(tls_port)), std::string::npos) << agent.log();
+}
+
+}  // namespace
+}  // namespace edgemon::test
+
+namespace edgemon::test {
+namespace {
+
+TEST(GatewayIngest, TenThousandMalformedMessagesAreCountedExactlyAndNothingCrashes) {
+  TestFleet fleet;
+  MqttOptions o;
+  o.port = fleet.broker().port();
+  o.client_id = "malformed-publisher";
+  MqttClient client(o);
+  ASSERT_TRUE(client.start().ok());
+  for (int i = 0; i < 100 && !client.connected(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 100; ++i) {
+    if (json::parse(http_get(fleet.http_port(), "/api/health"))["mqtt_connected"] == true) break;
+    std::this_thread::sleep_for(50ms);
+  }
+
+  // Never valid: protobuf starting with wire type 7 (does not exist), or "{" + text without a
+  // closing brace (never JSON). Every topic kind, fixed seed.
+  std::mt19937_64 rng(20261121);
+  const char* kinds[] = {"NBIRTH", "NDATA", "NDEATH"};
+  constexpr int kCount = 10'000;
+  std::vector<std::shared_ptr<Delivery>> pending;
+  for (int i = 0; i < kCount; ++i) {
+    std::string payload;
+    const std::size_t len = 1 + rng() % 300;
+    if (i % 2 == 0) {
+      payload.push_back(static_cast<char>(0xff));
+      for (std::size_t k = 1; k < len; ++k) payload.push_back(static_cast<char>(rng() % 256));
+    } else {
+      payload = "{";
+      for (std::size_t k = 1; k < len; ++k) payload.push_back(static_cast<char>('a' + rng() % 26));
+    }
+    const std::string topic = std::string("spBv1.0/edgemon/") + kinds[i % 3] + "/fuzz-" + std::to_string(i % 7);
+    auto d = client.publish_tracked(topic, payload, 1);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    pending.push_back(*d);
+    if (pending.size() == 100) {
+      for (auto& p : pending) {
+        for (int w = 0; w < 500 && p->state() == Delivery::State::kPending; ++w) std::this_thread::sleep_for(1ms);
+      }
+      pending.clear();
+    }
+  }
+  json h;
+  for (int i = 0; i < 200; ++i) {
+    h = json::parse(http_get(fleet.http_port(), "/api/health"));
+    if (h["messages_rejected"] == kCount) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(h["messages_rejected"], kCount) << h.dump();
+  EXPECT_EQ(h["messages_accepted"], 0) << h.dump();
+  std::uint64_t by_reason = 0;
+  for (const auto& [reason, n] : h["rejected_by_reason"].items()) by_reason += n.get<std::uint64_t>();
+  EXPECT_EQ(by_reason, static_cast<std::uint64_t>(kCount));
+  EXPECT_TRUE(fleet.gateway().running()) << fleet.logs();
+  client.stop();
 }
 
 }  // namespace

@@ -8,15 +8,19 @@
 
 namespace edgemon::test {
 
-TestFleet::TestFleet(bool with_gateway) : dir_("edgemon-fleet") {
+TestFleet::TestFleet(bool with_gateway, const std::string& gateway_toml) : dir_("edgemon-fleet") {
   broker_ = std::make_unique<MosquittoBroker>(dir_.path());
   if (!with_gateway) return;
   http_port_ = free_tcp_port();
-  gateway_ = ChildProcess::start(
-      {EDGEMON_GATEWAY_BIN, "--broker", "127.0.0.1", "--port", std::to_string(broker_->port()), "--http-port",
-       std::to_string(http_port_), "--state-dir", dir_.file("state"), "--web-root", EDGEMON_WEB_DIST,
-       "--reconnect-max", "1"},
-      dir_.file("gateway.log"));
+  std::vector<std::string> argv = {EDGEMON_GATEWAY_BIN, "--broker", "127.0.0.1", "--port", std::to_string(broker_->port()),
+                                   "--http-port", std::to_string(http_port_), "--state-dir", dir_.file("state"),
+                                   "--web-root", EDGEMON_WEB_DIST, "--reconnect-max", "1"};
+  if (!gateway_toml.empty()) {
+    write_file(dir_.file("gateway.toml"), gateway_toml);
+    argv.push_back("--config");
+    argv.push_back(dir_.file("gateway.toml"));
+  }
+  gateway_ = ChildProcess::start(argv, dir_.file("gateway.log"));
   if (!wait_for_tcp(http_port_, std::chrono::seconds(10))) {
     throw std::runtime_error("gateway did not listen on " + std::to_string(http_port_) + ":\n" + gateway_.log());
   }

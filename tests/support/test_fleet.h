@@ -24,7 +24,8 @@ struct AgentOptions {
 class TestFleet {
  public:
   // Broker + gateway (unless with_gateway is false), no agents yet.
-  explicit TestFleet(bool with_gateway = true);
+  // `gateway_toml`: a config file for the gateway (rules, notifications), passed with --config.
+  explicit TestFleet(bool with_gateway = true, const std::string& gateway_toml = "");
   ~TestFleet();
 
   void start_agent(const AgentOptions& options);

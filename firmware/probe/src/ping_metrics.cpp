@@ -36,8 +36,9 @@ void append_ping_metrics(std::span<const TargetReport> reports, std::int64_t ts_
     add(out, p, "sent", "", static_cast<double>(s.sent), ts_ms);
     add(out, p, "received", "", static_cast<double>(s.received), ts_ms);
     add(out, p, "ttl", "", s.ttl >= 0 ? std::optional<double>(s.ttl) : std::nullopt, ts_ms);
-    add(out, p, "up", "", (r.health == Health::kUp || r.health == Health::kDegraded) ? 1.0 : 0.0,
-        ts_ms);
+    // up: this round was answered (raw, per round: the gateway's failure rules count these);
+    // state: the agent's debounced UP / DEGRADED / DOWN (failure and success thresholds).
+    add(out, p, "up", "", any ? 1.0 : 0.0, ts_ms);
     add(out, p, "state", "", static_cast<double>(static_cast<int>(r.health)), ts_ms);
   }
 }

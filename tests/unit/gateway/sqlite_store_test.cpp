@@ -78,12 +78,12 @@ std::vector<std::int64_t> times(const std::vector<SeriesPoint>& pts) {
   return out;
 }
 
-TEST_F(SqliteStoreTest, NewDatabaseIsAtSchemaVersionOne) {
+TEST_F(SqliteStoreTest, NewDatabaseIsAtTheLatestSchemaVersion) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
 }
 
 TEST_F(SqliteStoreTest, DatabaseIsInWalMode) {
@@ -188,7 +188,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
   auto a = store->query("g", "n", "a", 0, 100, 10);
   ASSERT_TRUE(a.ok());
   ASSERT_EQ(a->size(), 1u);
@@ -215,7 +215,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
   auto s = open_sqlite_store(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr(path_));
-  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (1)"));
+  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (2)"));
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA user_version"), "99") << "a refused database is not migrated";
 }
@@ -226,6 +226,48 @@ TEST_F(SqliteStoreTest, UnopenablePathIsAnIoErrorNamingThePath) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kIo);
   EXPECT_THAT(s.error().message, HasSubstr(bad));
+}
+
+}  // namespace
+}  // namespace edgemon::gateway
+
+namespace edgemon::gateway {
+namespace {
+
+TEST_F(SqliteStoreTest, EventsAndIncidentsRoundTripAndAnIncidentCloses) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  StoredEvent e{1000, "edgemon/pi-01/cpu/total", "high_cpu", "HIGH_CPU", "pending", "firing", "cpu/total = 91 > 85", "warning", false};
+  ASSERT_TRUE(store->append_event(e).ok());
+  e.at_ms = 2000;
+  e.from = "firing";
+  e.to = "ok";
+  e.suppressed = true;
+  ASSERT_TRUE(store->append_event(e).ok());
+  auto events = store->events(10, 0);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].at_ms, 2000);  // newest first
+  EXPECT_EQ((*events)[0].to, "ok");
+  EXPECT_TRUE((*events)[0].suppressed);
+  EXPECT_EQ((*events)[1].reason, "cpu/total = 91 > 85");
+  auto page = store->events(1, 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].at_ms, 1000);
+
+  StoredIncident i{"edgemon/pi-01", "node_down", "NODE_DOWN", "critical", 5000, std::nullopt};
+  ASSERT_TRUE(store->upsert_incident(i).ok());
+  auto open_now = store->incidents(10, 0);
+  ASSERT_TRUE(open_now.ok());
+  ASSERT_EQ(open_now->size(), 1u);
+  EXPECT_FALSE((*open_now)[0].end_ms.has_value());
+  i.end_ms = 9000;
+  ASSERT_TRUE(store->upsert_incident(i).ok());  // the same incident closes, no duplicate
+  auto closed = store->incidents(10, 0);
+  ASSERT_TRUE(closed.ok());
+  ASSERT_EQ(closed->size(), 1u);
+  EXPECT_EQ((*closed)[0].end_ms, 9000);
 }
 
 }  // namespace

@@ -38,5 +38,21 @@ TEST(PingMetrics, OneTargetUpOneDown) {
   EXPECT_EQ(m.at("ping/10.0.0.9/state"), 3.0);
 }
 
+TEST(PingMetrics, UpIsThisRoundStateIsTheDebouncedHealth) {
+  // One failed round is not yet DOWN (failure threshold): up says what this round saw.
+  std::vector<TargetReport> reports(1);
+  reports[0].name = "gw";
+  reports[0].resolved = true;
+  reports[0].stats.sent = 1;
+  reports[0].stats.loss_pct = 100;
+  reports[0].health = Health::kUp;
+  std::vector<Metric> out;
+  append_ping_metrics(reports, 1, out);
+  std::map<std::string, std::optional<double>> m;
+  for (const Metric& x : out) m[x.name] = x.value;
+  EXPECT_EQ(m.at("ping/gw/up"), 0.0);
+  EXPECT_EQ(m.at("ping/gw/state"), static_cast<double>(static_cast<int>(Health::kUp)));
+}
+
 }  // namespace
 }  // namespace edgemon::probe

@@ -38,6 +38,12 @@ class ConfigReader {
   std::map<std::string, double> get_number_table(std::string_view key, double min, double max);
   bool has(std::string_view key) const;
 
+  // Marks a top-level key (or table) as read by another reader, so finish() does not call it
+  // unknown; that reader gets root() and reports its own errors (add_raw_error).
+  void claim(std::string_view key) { known_.emplace(key); }
+  const toml::table& root() const { return root_; }
+  void add_raw_error(std::string message) { errors_.push_back(std::move(message)); }
+
   // Records a problem found by the caller's own validation, located at `key` if present.
   void add_error(std::string_view key, std::string_view message);
 

@@ -37,7 +37,10 @@ struct MqttOptions {
   std::string username;
   std::string password;
   int keepalive_s = 10;
-  int max_buffered = 0;  // Paho's offline buffer; 0 = publishes fail while disconnected
+  // Paho's queue of publishes not yet handed to the socket. Too small and back-to-back QoS 1
+  // publishes are refused ("no more messages can be buffered"); publish() itself still refuses
+  // while disconnected, so this is not an offline buffer (the agent's ring is).
+  int max_buffered = 256;
   // TLS: set ca_file to use TLS (ssl:// URI). cert_file/key_file: client certificate (optional).
   std::string ca_file;
   std::string cert_file;

@@ -17,6 +17,8 @@
 #include "edgemon/gateway/http_server.h"
 #include "edgemon/gateway/store.h"
 #include "edgemon/gateway/ws_hub.h"
+#include "edgemon/notify/dispatcher.h"
+#include "edgemon/rules/evaluator.h"
 
 namespace edgemon::gateway {
 
@@ -37,6 +39,16 @@ class Gateway {
   void ingest(const MqttIncoming& msg);
   void reject(const std::string& reason, const std::string& topic);
   void request_rebirth(const Topic& topic, std::int64_t now_ms);
+  // Feeds the rules evaluator from one applied message.
+  void evaluate(const Topic& topic, const TelemetryMessage& msg, const ApplyResult& r, bool went_offline);
+  // 1 Hz: absence and `for` durations; stores events and incidents; hands notifications on.
+  void tick_rules();
+  void schedule_tick();
+  // Hands one rules notification to the notifier (one notice per alert in the group).
+  void deliver(const rules::Notification& n);
+  std::string alerts_json() const;
+  std::string events_json(std::size_t limit, std::size_t offset);
+  std::string incidents_json(std::size_t limit, std::size_t offset);
   std::string health_json() const;
   std::string state_topic() const;
 
@@ -48,6 +60,10 @@ class Gateway {
   WsHub hub_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<MqttClient> mqtt_;
+  rules::Evaluator evaluator_;
+  asio::steady_timer rules_timer_{io_};
+  std::uint64_t notifications_ = 0;
+  std::unique_ptr<notify::Dispatcher> notifier_;
   std::uint16_t http_port_ = 0;
 
   std::uint64_t accepted_ = 0;

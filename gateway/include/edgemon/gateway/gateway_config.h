@@ -6,6 +6,8 @@
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
+#include "edgemon/notify/notify_config.h"
+#include "edgemon/rules/rule.h"
 
 namespace edgemon::gateway {
 
@@ -22,6 +24,8 @@ struct GatewayConfig {
   int http_port = 8080;                     // 0: any free port (printed at start)
   std::string web_root = "/usr/share/edgemon/web";
   log::Level log_level = log::Level::kInfo;
+  rules::RuleSet rules;                     // [alerting], [[rules]], [[silences]], [[maintenance]]
+  notify::NotifyConfig notify;              // [notify.webhook], [notify.email], [notify.mqtt]
 };
 
 // Errors: kInvalidArgument listing each bad key with file:line.

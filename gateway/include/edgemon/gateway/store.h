@@ -18,6 +18,28 @@ struct SeriesPoint {
   std::optional<double> value;
 };
 
+// A state transition of an alert rule: {subject, from, to, at, reason}.
+struct StoredEvent {
+  std::int64_t at_ms = 0;
+  std::string subject;   // "<group>/<node>" or "<group>/<node>/<metric>"
+  std::string rule;
+  std::string type;      // e.g. HIGH_CPU, NODE_DOWN
+  std::string from;
+  std::string to;
+  std::string reason;
+  std::string severity;
+  bool suppressed = false;  // inside a silence or maintenance window: recorded, not notified
+};
+
+struct StoredIncident {
+  std::string subject;
+  std::string rule;
+  std::string type;
+  std::string severity;
+  std::int64_t start_ms = 0;
+  std::optional<std::int64_t> end_ms;  // open while empty
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -28,6 +50,13 @@ class Store {
   virtual Result<std::vector<SeriesPoint>> query(const std::string& group, const std::string& node,
                                                  const std::string& metric, std::int64_t from_ms,
                                                  std::int64_t to_ms, std::size_t limit) = 0;
+  // Errors as append().
+  virtual Status append_event(const StoredEvent& event) = 0;
+  // Inserts or closes the incident identified by (subject, rule, start).
+  virtual Status upsert_incident(const StoredIncident& incident) = 0;
+  // Newest first, at most `limit`, skipping `offset`.
+  virtual Result<std::vector<StoredEvent>> events(std::size_t limit, std::size_t offset) = 0;
+  virtual Result<std::vector<StoredIncident>> incidents(std::size_t limit, std::size_t offset) = 0;
   virtual int schema_version() const = 0;
 };
 

@@ -46,6 +46,8 @@ class WsHub {
   void detach(const std::shared_ptr<WsClient>& client);
   // `body` is the JSON object for one changed node.
   void broadcast_node(const std::string& node_json);
+  // {"type":<type>,"seq":N,"data":<body JSON>}, e.g. the active alerts after a change.
+  void broadcast(std::string_view type, const std::string& body_json);
   void close_all();
 
   std::size_t clients() const { return clients_.size(); }

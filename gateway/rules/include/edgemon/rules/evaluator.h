@@ -1,0 +1,199 @@
+// Evaluator: turns samples and node state changes into alert state transitions (events), incidents
+// and notification decisions. Single-threaded (lives on the gateway's aggregation/rules thread);
+// no I/O and no clock of its own: every call carries its time, so tests never sleep.
+//
+// Feeding it (see docs/rules.md):
+//   observe(node, metric, value, ts)     each accepted numeric sample (not historical replays)
+//   observe_batch(node, samples)         one NDATA's samples; uplink samples are applied first
+//   node_online(node, at) / node_offline(node, at)   NBIRTH / NDEATH (or the MQTT will)
+//   tick(now)                            about once a second: absence, `for` durations, notifications
+// Reading it:
+//   take_events()          every transition ok/pending/firing, emitted only on change
+//   take_incident_updates() an incident when it opens (no end) and again when it closes
+//   take_notifications()   what the notifier should send now: firing / repeat / resolved
+//   active_alerts(), open_incidents(), state()   current state (for the API and tests)
+//
+// Alert life: ok -> pending (condition bad, not yet long enough) -> firing -> ok. A firing alert
+// opens an incident; its recovery closes it. Notifications are decided in tick(): silences and
+// maintenance windows suppress them (events and incidents are still recorded), cooldown limits
+// firing notices per alert, repeat_interval re-announces a group that is still firing, and a
+// resolved notice is sent for every alert whose firing notice was sent.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "edgemon/common/clock.h"
+#include "edgemon/rules/rule.h"
+
+namespace edgemon::rules {
+
+enum class AlertState : std::uint8_t { kOk, kPending, kFiring };
+const char* to_string(AlertState s);
+
+struct Event {
+  std::string subject;  // "<node>" or "<node>/<metric>"
+  std::string rule;
+  std::string type;
+  AlertState from = AlertState::kOk;
+  AlertState to = AlertState::kOk;
+  WallTime at{};
+  std::string reason;   // e.g. "cpu/total = 91.5 > 85 for 3 samples"
+  Severity severity = Severity::kWarning;
+  bool suppressed = false;  // inside a silence or maintenance window at `at`: recorded, not notified
+};
+
+struct Incident {
+  std::uint64_t id = 0;
+  std::string subject;
+  std::string rule;
+  std::string type;
+  Severity severity = Severity::kWarning;
+  WallTime start{};
+  std::optional<WallTime> end;
+  Duration duration() const {
+    return end ? std::chrono::duration_cast<Duration>(*end - start) : Duration(0);
+  }
+};
+
+struct Alert {
+  std::string subject;
+  std::string rule;
+  std::string type;
+  std::string node;
+  std::string metric;
+  Severity severity = Severity::kWarning;
+  WallTime since{};
+  std::optional<WallTime> resolved_at;
+  std::string reason;
+  std::optional<double> value;  // the last sample
+  std::uint64_t incident_id = 0;
+  bool is_new = false;          // in a kFiring notification: first announced by this one
+  Labels labels;
+};
+
+enum class NotificationKind : std::uint8_t { kFiring, kRepeat, kResolved };
+const char* to_string(NotificationKind k);
+
+struct Notification {
+  NotificationKind kind = NotificationKind::kFiring;
+  std::string group;            // "rule=high_cpu,node=pi-01" from AlertingSettings::group_by
+  WallTime at{};
+  Severity severity = Severity::kInfo;  // the highest among `alerts`
+  // kFiring / kRepeat: every announced, still-firing alert of the group (new ones have is_new);
+  // kResolved: the alerts that recovered since the last decision.
+  std::vector<Alert> alerts;
+};
+
+struct Sample {
+  std::string_view metric;
+  double value = 0;
+  WallTime ts{};
+};
+
+struct EvaluatorStats {
+  std::uint64_t samples = 0;
+  std::uint64_t out_of_order = 0;  // older than the series' last sample: ignored
+  std::uint64_t not_raised_uplink_down = 0;  // transitions to firing held back by connectivity awareness
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(RuleSet rules);
+
+  void observe(std::string_view node, std::string_view metric, double value, WallTime ts);
+  void observe_batch(std::string_view node, std::span<const Sample> samples);
+  void node_online(std::string_view node, WallTime at);
+  void node_offline(std::string_view node, WallTime at);
+  void tick(WallTime now);
+
+  // Returns the silence's id (assigned when s.id is 0). Expired silences stop applying by themselves.
+  std::uint64_t add_silence(Silence s);
+  bool remove_silence(std::uint64_t id);
+  const std::vector<Silence>& silences() const { return rules_.silences; }
+  // True when notifications for an alert with these labels are suppressed at `t`.
+  bool suppressed(const Labels& labels, WallTime t) const;
+
+  std::vector<Event> take_events() { return std::exchange(events_, {}); }
+  std::vector<Incident> take_incident_updates() { return std::exchange(incident_updates_, {}); }
+  std::vector<Notification> take_notifications() { return std::exchange(notifications_, {}); }
+
+  std::vector<Alert> active_alerts() const;  // firing, sorted by subject then rule
+  std::vector<Incident> open_incidents() const;
+  AlertState state(std::string_view subject, std::string_view rule) const;
+  bool uplink_down(std::string_view node) const;
+  const EvaluatorStats& stats() const { return stats_; }
+  const RuleSet& rule_set() const { return rules_; }
+
+ private:
+  // One rule applied to one subject. Kept after recovery: it remembers the cooldown.
+  struct Instance {
+    std::size_t rule_index = 0;
+    std::string node;
+    std::string metric;   // "" for node rules
+    std::string subject;
+    std::string group;    // notification group key
+    AlertState state = AlertState::kOk;
+    std::uint32_t bad_run = 0;     // consecutive bad samples
+    std::uint32_t good_run = 0;    // consecutive recovered samples while firing
+    bool bad = false;              // the condition holds (threshold, node offline)
+    WallTime bad_since{};
+    std::optional<WallTime> last_ts;   // last sample (absence: last seen)
+    std::optional<double> value;
+    std::vector<std::uint8_t> window;  // kErrorRate ring: 1 = failed sample
+    std::size_t window_pos = 0;
+    std::uint32_t window_failures = 0;
+    std::string reason;
+    WallTime firing_since{};
+    std::uint64_t incident_id = 0;
+    bool notified = false;             // the current firing was announced
+    std::optional<WallTime> last_firing_notice;
+    std::optional<Alert> resolved_unsent;  // announced, recovered, resolved notice not yet decided
+    bool held_by_uplink = false;
+  };
+  struct NodeInfo {
+    bool online = true;        // unknown nodes are presumed online until an NDEATH says otherwise
+    std::optional<bool> uplink_up;
+  };
+  struct GroupInfo {
+    std::optional<WallTime> last_sent;
+  };
+
+  NodeInfo& node_info(std::string_view node);
+  const std::vector<std::size_t>& rules_for_metric(std::string_view metric);
+  bool node_matches(const Rule& rule, std::string_view node) const;
+  Instance* instance(std::size_t rule_index, std::string_view node, std::string_view metric);
+  const std::string& uplink_of(std::string_view node) const;
+  bool blocked_by_uplink(const Instance& inst) const;
+
+  void apply_sample(Instance& inst, double value, WallTime ts);
+  void transition(Instance& inst, AlertState to, WallTime at, std::string reason);
+  void try_fire(Instance& inst, WallTime at, std::string reason);
+  Alert make_alert(const Instance& inst) const;
+  void decide_notifications(WallTime now);
+
+  RuleSet rules_;
+  std::vector<std::size_t> node_absence_rules_;  // absence rules without a metric
+  std::vector<std::size_t> node_down_rules_;
+  std::unordered_map<std::string, std::vector<std::size_t>> metric_rules_;  // cache: metric -> rules
+  std::map<std::string, NodeInfo, std::less<>> nodes_;
+  // Key: node '\x1f' rule index '\x1f' metric, so one node's instances are contiguous.
+  std::map<std::string, Instance, std::less<>> instances_;
+  std::map<std::string, GroupInfo, std::less<>> groups_;
+  std::vector<Event> events_;
+  std::vector<Incident> incident_updates_;
+  std::vector<Notification> notifications_;
+  std::map<std::uint64_t, Incident> open_incidents_;
+  std::uint64_t next_incident_id_ = 1;
+  std::uint64_t next_silence_id_ = 1;
+  EvaluatorStats stats_;
+};
+
+}  // namespace edgemon::rules
