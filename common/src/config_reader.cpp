@@ -6,9 +6,7 @@
 #include <sstream>
 
 namespace edgemon {
-namespace {
-
-std::string describe(const toml::node& node) {
+std::string describe_toml_value(const toml::node& node) {
   std::ostringstream out;
   if (node.is_string()) {
     out << '"' << node.as_string()->get() << '"';
@@ -28,7 +26,6 @@ std::string describe(const toml::node& node) {
   return out.str();
 }
 
-}  // namespace
 
 Result<ConfigReader> ConfigReader::load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -81,7 +78,7 @@ std::string ConfigReader::get_string(std::string_view key, std::string def) {
   const toml::node* node = find(key);
   if (node == nullptr) return def;
   if (const auto* s = node->as_string()) return s->get();
-  errors_.push_back(where(key, node) + "must be a string, got " + describe(*node));
+  errors_.push_back(where(key, node) + "must be a string, got " + describe_toml_value(*node));
   return def;
 }
 
@@ -91,7 +88,7 @@ std::int64_t ConfigReader::get_int(std::string_view key, std::int64_t def, std::
   if (node == nullptr) return def;
   const auto* i = node->as_integer();
   if (i == nullptr) {
-    errors_.push_back(where(key, node) + "must be an integer, got " + describe(*node));
+    errors_.push_back(where(key, node) + "must be an integer, got " + describe_toml_value(*node));
     return def;
   }
   if (i->get() < min || i->get() > max) {
@@ -111,12 +108,12 @@ double ConfigReader::get_double(std::string_view key, double def, double min, do
   } else if (const auto* i = node->as_integer()) {
     v = static_cast<double>(i->get());
   } else {
-    errors_.push_back(where(key, node) + "must be a number, got " + describe(*node));
+    errors_.push_back(where(key, node) + "must be a number, got " + describe_toml_value(*node));
     return def;
   }
   if (!(v >= min && v <= max)) {  // also rejects NaN
     std::ostringstream msg;
-    msg << "must be between " << min << " and " << max << ", got " << describe(*node);
+    msg << "must be between " << min << " and " << max << ", got " << describe_toml_value(*node);
     errors_.push_back(where(key, node) + msg.str());
     return def;
   }
@@ -127,7 +124,7 @@ bool ConfigReader::get_bool(std::string_view key, bool def) {
   const toml::node* node = find(key);
   if (node == nullptr) return def;
   if (const auto* b = node->as_boolean()) return b->get();
-  errors_.push_back(where(key, node) + "must be true or false, got " + describe(*node));
+  errors_.push_back(where(key, node) + "must be true or false, got " + describe_toml_value(*node));
   return def;
 }
 
@@ -137,7 +134,7 @@ std::vector<std::string> ConfigReader::get_string_array(std::string_view key,
   if (node == nullptr) return def;
   const auto* arr = node->as_array();
   if (arr == nullptr) {
-    errors_.push_back(where(key, node) + "must be an array of strings, got " + describe(*node));
+    errors_.push_back(where(key, node) + "must be an array of strings, got " + describe_toml_value(*node));
     return def;
   }
   std::vector<std::string> out;
@@ -145,7 +142,7 @@ std::vector<std::string> ConfigReader::get_string_array(std::string_view key,
     const auto* s = item.as_string();
     if (s == nullptr) {
       errors_.push_back(where(key, &item) + "must be an array of strings, got element " +
-                        describe(item));
+                        describe_toml_value(item));
       return def;
     }
     out.push_back(s->get());
@@ -159,7 +156,7 @@ std::map<std::string, double> ConfigReader::get_number_table(std::string_view ke
   if (node == nullptr) return out;
   const auto* table = node->as_table();
   if (table == nullptr) {
-    errors_.push_back(where(key, node) + "must be a table of numbers, got " + describe(*node));
+    errors_.push_back(where(key, node) + "must be a table of numbers, got " + describe_toml_value(*node));
     return out;
   }
   for (const auto& [k, v] : *table) {

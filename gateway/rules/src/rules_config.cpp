@@ -1,5 +1,8 @@
 #include "edgemon/rules/rules_config.h"
 
+#include "edgemon/common/config_reader.h"
+#include "edgemon/common/telemetry.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,36 +12,6 @@
 
 namespace edgemon::rules {
 namespace {
-
-std::string describe(const toml::node& node) {
-  std::ostringstream out;
-  if (const auto* s = node.as_string()) {
-    out << '"' << s->get() << '"';
-  } else if (node.is_table()) {
-    out << "a table";
-  } else if (node.is_array()) {
-    out << "an array";
-  } else if (const auto* i = node.as_integer()) {
-    out << i->get();
-  } else if (const auto* f = node.as_floating_point()) {
-    out << f->get();
-  } else if (const auto* b = node.as_boolean()) {
-    out << (b->get() ? "true" : "false");
-  } else {
-    out << "a " << node.type();
-  }
-  return out.str();
-}
-
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // Reads one table's keys, recording errors in the shared list and remembering which keys it was
 // asked for so the rest can be reported as unknown.
@@ -69,7 +42,7 @@ class TableReader {
     const toml::node* n = find(key);
     if (n == nullptr) return std::nullopt;
     if (const auto* s = n->as_string()) return s->get();
-    error(key, n, "must be a string, got " + describe(*n));
+    error(key, n, "must be a string, got " + describe_toml_value(*n));
     return std::nullopt;
   }
 
@@ -82,7 +55,7 @@ class TableReader {
     } else if (const auto* i = n->as_integer()) {
       v = static_cast<double>(i->get());
     } else {
-      error(key, n, "must be a number, got " + describe(*n));
+      error(key, n, "must be a number, got " + describe_toml_value(*n));
       return std::nullopt;
     }
     if (v != v) {
@@ -97,7 +70,7 @@ class TableReader {
     if (n == nullptr) return std::nullopt;
     const auto* i = n->as_integer();
     if (i == nullptr) {
-      error(key, n, "must be an integer, got " + describe(*n));
+      error(key, n, "must be an integer, got " + describe_toml_value(*n));
       return std::nullopt;
     }
     if (i->get() < min || i->get() > max) {
@@ -113,7 +86,7 @@ class TableReader {
     if (n == nullptr) return std::nullopt;
     if (const auto* i = n->as_integer()) {
       if (i->get() < 0 || i->get() > 100LL * 365 * 86400) {
-        error(key, n, "must be a duration between 0 and 100 years, got " + describe(*n));
+        error(key, n, "must be a duration between 0 and 100 years, got " + describe_toml_value(*n));
         return std::nullopt;
       }
       return std::chrono::seconds(i->get());
@@ -124,7 +97,7 @@ class TableReader {
       error(key, n, d.error().message);
       return std::nullopt;
     }
-    error(key, n, "must be a duration (\"30s\", \"5m\", \"4h\" or seconds), got " + describe(*n));
+    error(key, n, "must be a duration (\"30s\", \"5m\", \"4h\" or seconds), got " + describe_toml_value(*n));
     return std::nullopt;
   }
 
@@ -133,14 +106,14 @@ class TableReader {
     if (n == nullptr) return std::nullopt;
     const auto* arr = n->as_array();
     if (arr == nullptr) {
-      error(key, n, "must be an array of strings, got " + describe(*n));
+      error(key, n, "must be an array of strings, got " + describe_toml_value(*n));
       return std::nullopt;
     }
     std::vector<std::string> out;
     for (const toml::node& item : *arr) {
       const auto* s = item.as_string();
       if (s == nullptr) {
-        error(key, &item, "must be an array of strings, got element " + describe(item));
+        error(key, &item, "must be an array of strings, got element " + describe_toml_value(item));
         return std::nullopt;
       }
       out.push_back(s->get());
@@ -154,14 +127,14 @@ class TableReader {
     if (n == nullptr) return std::nullopt;
     const auto* t = n->as_table();
     if (t == nullptr) {
-      error(key, n, "must be a table of strings, got " + describe(*n));
+      error(key, n, "must be a table of strings, got " + describe_toml_value(*n));
       return std::nullopt;
     }
     std::map<std::string, std::string, std::less<>> out;
     for (const auto& [k, v] : *t) {
       const auto* s = v.as_string();
       if (s == nullptr) {
-        error(std::string(key) + "." + std::string(k.str()), &v, "must be a string, got " + describe(v));
+        error(std::string(key) + "." + std::string(k.str()), &v, "must be a string, got " + describe_toml_value(v));
         continue;
       }
       out.emplace(std::string(k.str()), s->get());
@@ -174,7 +147,7 @@ class TableReader {
     if (n == nullptr) return std::nullopt;
     const auto* dt = n->as_date_time();
     if (dt == nullptr || !dt->get().offset) {
-      error(key, n, "must be a date-time with a UTC offset (2025-06-01T18:00:00Z), got " + describe(*n));
+      error(key, n, "must be a date-time with a UTC offset (2025-06-01T18:00:00Z), got " + describe_toml_value(*n));
       return std::nullopt;
     }
     const toml::date_time& v = dt->get();
@@ -241,7 +214,7 @@ void read_settings(TableReader& r, AlertingSettings& s) {
 void read_rule(TableReader& r, Rule& rule, const AlertingSettings& settings) {
   (void)settings;
   if (auto n = r.string("name")) {
-    if (!valid_name(*n)) r.error("name", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
+    if (!valid_id(*n)) r.error("name", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
     rule.name = *n;
   } else if (!r.has("name")) {
     r.error("", "missing key 'name'");
@@ -327,7 +300,7 @@ void read_rule(TableReader& r, Rule& rule, const AlertingSettings& settings) {
   }
   rule.type = default_type;
   if (auto t = r.string("type")) {
-    if (!valid_name(*t)) r.error("type", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
+    if (!valid_id(*t)) r.error("type", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
     rule.type = *t;
   }
   if (rule.kind == K::kFailure) {
@@ -378,7 +351,7 @@ void each_table(const toml::table& root, std::string_view key, std::string_view 
   if (n == nullptr) return;
   const auto* arr = n->as_array();
   if (arr == nullptr) {
-    TableReader(root, "", source, errors).error(key, n, "must be an array of tables ([[" + std::string(key) + "]]), got " + describe(*n));
+    TableReader(root, "", source, errors).error(key, n, "must be an array of tables ([[" + std::string(key) + "]]), got " + describe_toml_value(*n));
     return;
   }
   std::size_t i = 0;
@@ -388,7 +361,7 @@ void each_table(const toml::table& root, std::string_view key, std::string_view 
       TableReader r(*t, path, source, errors);
       fn(r, i);
     } else {
-      TableReader(root, "", source, errors).error(path, &item, "must be a table, got " + describe(item));
+      TableReader(root, "", source, errors).error(path, &item, "must be a table, got " + describe_toml_value(item));
     }
     ++i;
   }
@@ -436,7 +409,7 @@ Result<RuleSet> read_rules(const toml::table& root, std::string_view source_name
       TableReader r(*t, "alerting", source_name, errors);
       read_settings(r, set.settings);
     } else {
-      TableReader(root, "", source_name, errors).error("alerting", n, "must be a table, got " + describe(*n));
+      TableReader(root, "", source_name, errors).error("alerting", n, "must be a table, got " + describe_toml_value(*n));
     }
   }
   std::set<std::string, std::less<>> names;

@@ -19,6 +19,9 @@
 
 namespace edgemon {
 
+// How a TOML value reads in an error message: "high" (quoted), 42, true, a table, an array.
+std::string describe_toml_value(const toml::node& node);
+
 class ConfigReader {
  public:
   // An empty reader (no file): every getter returns its default.
