@@ -348,7 +348,7 @@ Status DiskRing::append(std::string_view payload, std::uint16_t flags) {
   h.len = static_cast<std::uint32_t>(payload.size());
   h.seq = next_seq_;
   h.crc = record_crc(h, payload.data());
-  std::string block(need, '\0');
+  std::string block(static_cast<std::size_t>(need), '\0');  // need <= capacity / 2, which fits
   std::memcpy(block.data(), &h, sizeof h);
   std::memcpy(block.data() + sizeof h, payload.data(), payload.size());
   if (!pwrite_all(fd_, block.data(), block.size(), kHeaderBlock + at)) return io_error(options_.path + ": write");

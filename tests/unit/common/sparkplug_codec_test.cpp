@@ -654,7 +654,7 @@ std::vector<std::pair<std::size_t, std::size_t>> top_level_fields(const std::str
     switch (tag & 7) {
       case 0: if (!varint(len)) return out; break;
       case 1: i += 8; break;
-      case 2: if (!varint(len)) return out; i += len; break;
+      case 2: if (!varint(len) || len > b.size()) return out; i += static_cast<std::size_t>(len); break;
       case 5: i += 4; break;
       default: return out;
     }

@@ -443,9 +443,9 @@ TEST(DiskRing, FlippedPayloadByteTruncatesTheRingBeforeThatRecord) {
     {
       auto ring = open_ok(options(path, 8192));
       ASSERT_TRUE(ring);
-      for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(ring->append(payload_for(i, 40 + i), 0));
+      for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(ring->append(payload_for(i, static_cast<std::size_t>(40 + i)), 0));
     }
-    for (std::uint64_t i = 0; i < c.bad_index; ++i) offset += record_bytes(40 + i);
+    for (std::uint64_t i = 0; i < c.bad_index; ++i) offset += record_bytes(static_cast<std::size_t>(40 + i));
     const std::uint64_t byte_at = offset + kRecordHeader + 3;
     std::string b = read_at(path, byte_at, 1);
     b[0] = static_cast<char>(b[0] ^ 0x10);
@@ -459,7 +459,7 @@ TEST(DiskRing, FlippedPayloadByteTruncatesTheRingBeforeThatRecord) {
     // New records continue the sequence right after the last good one.
     ASSERT_TRUE(ring->append("after", 1));
     std::deque<Expected> want;
-    for (std::uint64_t s = 0; s < c.bad_index; ++s) want.push_back({s, payload_for(s, 40 + s), 0});
+    for (std::uint64_t s = 0; s < c.bad_index; ++s) want.push_back({s, payload_for(s, static_cast<std::size_t>(40 + s)), 0});
     want.push_back({c.bad_index, "after", 1});
     drain_and_compare(*ring, want);
   }
