@@ -20,6 +20,7 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
         node.online = false;
         node.birth_seen = false;
         node.last_seq.reset();
+        node.stale.assign(node.metrics.size(), true);
       }
       return r;
     case MessageKind::kCommand:
@@ -67,6 +68,7 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
         pos = node.metrics.size();
         node.index.emplace(m.name, pos);
         node.metrics.push_back(m);
+        node.stale.push_back(false);
       } else {
         pos = it->second;
         if (m.unit.empty() && msg.kind != MessageKind::kBirth) m.unit = node.metrics[pos].unit;
@@ -75,7 +77,10 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
     }
     Metric& current = node.metrics[pos];
     // A replayed (historical) sample must not overwrite a newer live value.
-    if (!(m.historical && m.ts_ms < current.ts_ms)) current = m;
+    if (!(m.historical && m.ts_ms < current.ts_ms)) {
+      current = m;
+      node.stale[pos] = false;
+    }
     r.accepted.push_back(std::move(m));
   }
   return r;
@@ -88,8 +93,9 @@ const NodeState* FleetState::find(const std::string& group, const std::string& i
 
 nlohmann::json FleetState::node_json(const NodeState& node) const {
   nlohmann::json metrics = nlohmann::json::array();
-  for (const Metric& m : node.metrics) {
-    nlohmann::json jm = {{"name", m.name}, {"unit", m.unit}, {"ts", m.ts_ms}};
+  for (std::size_t i = 0; i < node.metrics.size(); ++i) {
+    const Metric& m = node.metrics[i];
+    nlohmann::json jm = {{"name", m.name}, {"unit", m.unit}, {"ts", m.ts_ms}, {"stale", node.stale[i]}};
     if (m.type == MetricType::kString) {
       jm["value"] = m.text;
     } else if (m.value) {

@@ -13,16 +13,40 @@
 namespace edgemon::gateway {
 namespace {
 constexpr const char* kLog = "gateway";
+constexpr const char* kStorageMetric = "gateway/storage_ok";
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// The gateway's own alert: history writes failing (disk full, I/O error). Fed with one sample of
+// gateway/storage_ok a second; the subject is the pseudo node "_gateway/<host_id>".
+rules::RuleSet with_builtin_rules(rules::RuleSet set, const std::string& gateway_node) {
+  rules::Rule storage;
+  storage.name = "_gateway_storage";
+  storage.kind = rules::RuleKind::kFailure;
+  storage.op = rules::Op::kEqual;  // a failed sample: value == 0 (as rules_config sets it)
+  storage.threshold = 0;
+  storage.metric = kStorageMetric;
+  storage.nodes = {gateway_node};
+  storage.type = "STORAGE_FAILED";
+  storage.severity = rules::Severity::kCritical;
+  storage.samples = 1;
+  storage.recovery_samples = 1;
+  storage.cooldown = std::chrono::milliseconds(0);
+  set.rules.push_back(std::move(storage));
+  return set;
 }
+}  // namespace
 
 Gateway::Gateway(GatewayConfig config, const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
-      hub_([this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }),
-      evaluator_(config_.rules) {}
+      hub_([this] { return nodes_json(); }),
+      evaluator_(with_builtin_rules(config_.rules, "_gateway/" + config_.host_id)),
+      gateway_node_("_gateway/" + config_.host_id) {}
 
 Gateway::~Gateway() {
   if (mqtt_) mqtt_->stop();
+  if (writer_) writer_->stop();
 }
 
 std::string Gateway::state_topic() const { return std::string(kTopicNamespace) + "/STATE/" + config_.host_id; }
@@ -34,14 +58,25 @@ Status Gateway::start() {
   if (fs_error) {
     return make_error(ErrorCode::kIo, "cannot create state directory for " + db_path + ": " + fs_error.message());
   }
-  auto store = open_sqlite_store(db_path);
+  auto store = open_sqlite_store(db_path, config_.storage);
   if (!store) return store.error();
-  store_ = std::move(*store);
-  log::info(kLog, "history open", {{"sqlite", db_path}, {"schema_version", store_->schema_version()}});
+  log::info(kLog, "history open", {{"sqlite", db_path}, {"schema_version", (*store)->schema_version()}});
+  restore(**store);
+  SqliteOptions reader_options = config_.storage;
+  reader_options.read_only = true;
+  auto reader = open_sqlite_store(db_path, reader_options);
+  if (!reader) return reader.error();
+  reader_ = std::move(*reader);
+  writer_ = std::make_unique<StoreWriter>(std::move(*store), StoreWriterOptions{}, clock_);
+  writer_->on_status([this](bool ok, const std::string& error) {
+    asio::post(io_, [this, ok, error] { storage_status(ok, error); });
+  });
+  if (Status s = writer_->start(); !s) return s;
 
   HttpApi api;
   api.health = [this] { return health_json(); };
-  api.nodes = [this] { return fleet_.nodes_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  api.nodes = [this] { return nodes_json(); };
+  api.fleet = [this] { return dump(aggregator_.fleet_summary()); };
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
   api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };
@@ -123,15 +158,105 @@ void Gateway::ingest(const MqttIncoming& msg) {
     log::warn(kLog, "sequence gap", {{"node", topic->node}, {"group", topic->group}, {"gaps", r.node->gaps}});
   }
   if (r.needs_rebirth) request_rebirth(*topic, now_ms);
+  const std::string key = topic->group + "/" + topic->node;
+  const bool went_offline = was_online && !r.node->online;
+  if (msg_copy.kind == MessageKind::kBirth) aggregator_.node_online(key, now_ms);
+  if (went_offline) aggregator_.node_offline(key, now_ms);
   if (!r.accepted.empty()) {
-    if (Status s = store_->append(topic->group, topic->node, r.accepted); !s) {
-      ++store_failures_;
-      log::error(kLog, "history write failed", {{"node", topic->node}, {"error", s.error().message},
-                                                {"failures", store_failures_}});
+    bool live = false;
+    for (const Metric& m : r.accepted) live = live || !m.historical;
+    aggregator_.observe(key, r.accepted, live, now_ms);
+    WriteBatch batch;
+    batch.samples.push_back(NodeSamples{topic->group, topic->node, r.accepted});
+    writer_->submit(std::move(batch));
+  }
+  evaluate(*topic, msg_copy, r, went_offline);
+  node_changed(*r.node, was_online != r.node->online);
+}
+
+void Gateway::node_changed(const NodeState& node, bool urgent) {
+  if (hub_.clients() == 0) return;  // nobody watching: no JSON at all
+  const std::string key = node.group + "/" + node.id;
+  if (!urgent) {
+    pending_nodes_.insert(key);
+    return;
+  }
+  pending_nodes_.erase(key);
+  last_node_sent_ms_[key] = to_unix_ms(clock_.wall());
+  hub_.broadcast_node(dump(node_view(node)));
+}
+
+void Gateway::flush_node_updates(std::int64_t now_ms) {
+  for (auto it = pending_nodes_.begin(); it != pending_nodes_.end();) {
+    std::int64_t& last = last_node_sent_ms_[*it];
+    if (now_ms - last < 1000) {  // metrics: at most one update a second per node
+      ++it;
+      continue;
+    }
+    const auto slash = it->find('/');
+    if (const NodeState* node = fleet_.find(it->substr(0, slash), it->substr(slash + 1))) {
+      last = now_ms;
+      hub_.broadcast_node(dump(node_view(*node)));
+    }
+    it = pending_nodes_.erase(it);
+  }
+}
+
+nlohmann::json Gateway::node_view(const NodeState& node) const {
+  nlohmann::json j = fleet_.node_json(node);
+  const nlohmann::json summary = aggregator_.node_summary(node.group + "/" + node.id);
+  if (summary.is_object()) {
+    for (const auto& [k, v] : summary.items()) {
+      if (k != "last_seen") j[k] = v;
     }
   }
-  evaluate(*topic, msg_copy, r, was_online && !r.node->online);
-  hub_.broadcast_node(fleet_.node_json(*r.node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return j;
+}
+
+std::string Gateway::nodes_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const nlohmann::json& n : fleet_.nodes_json()) {
+    const NodeState* node = fleet_.find(n.value("group", ""), n.value("id", ""));
+    out.push_back(node != nullptr ? node_view(*node) : n);
+  }
+  return dump(out);
+}
+
+void Gateway::restore(Store& store) {
+  const WallTime now = clock_.wall();
+  if (auto state = store.alert_state(); !state) {
+    ++restore_failures_;
+    log::error(kLog, "cannot read alert state", {{"error", state.error().message}});
+  } else if (*state) {
+    if (Status s = evaluator_.restore_json(**state, now); !s) {
+      ++restore_failures_;
+      log::error(kLog, "alert state not restored, starting empty", {{"error", s.error().message}});
+    } else {
+      log::info(kLog, "alert state restored", {{"active_alerts", evaluator_.active_alerts().size()},
+                                               {"open_incidents", evaluator_.open_incidents().size()}});
+    }
+  }
+  const std::int64_t now_ms = to_unix_ms(now);
+  constexpr std::int64_t k30d = 30LL * 24 * 3600 * 1000;
+  if (auto rows = store.uptime_since(now_ms - k30d - 3600 * 1000); !rows) {
+    ++restore_failures_;
+    log::error(kLog, "cannot read uptime history", {{"error", rows.error().message}});
+  } else {
+    aggregator_.seed(*rows, now_ms);
+  }
+}
+
+void Gateway::storage_status(bool ok, const std::string& error) {
+  storage_ok_ = ok;
+  storage_error_ = error;
+  if (ok) {
+    log::info(kLog, "history writes resumed");
+  } else {
+    log::error(kLog, "history writes failing: kept in memory and retried", {{"error", error}});
+  }
+  // The alert follows at once, not at the next once-a-second sample.
+  evaluator_.observe(gateway_node_, kStorageMetric, ok ? 1.0 : 0.0, clock_.wall());
+  last_storage_sample_ms_ = to_unix_ms(clock_.wall());
 }
 
 void Gateway::evaluate(const Topic& topic, const TelemetryMessage& msg, const ApplyResult& r, bool went_offline) {
@@ -172,33 +297,73 @@ void Gateway::schedule_tick() {
 }
 
 void Gateway::tick_rules() {
-  evaluator_.tick(clock_.wall());
+  const WallTime now = clock_.wall();
+  const std::int64_t now_ms = to_unix_ms(now);
+  if (now_ms - last_storage_sample_ms_ >= 1000) {
+    last_storage_sample_ms_ = now_ms;
+    evaluator_.observe(gateway_node_, kStorageMetric, storage_ok_ ? 1.0 : 0.0, now);
+  }
+  evaluator_.tick(now);
+  WriteBatch batch;
+  bool alerts_changed = false;
   for (const rules::Event& e : evaluator_.take_events()) {
+    alerts_changed = true;
     StoredEvent stored{to_unix_ms(e.at), e.subject, e.rule, e.type, rules::to_string(e.from), rules::to_string(e.to),
                        e.reason, rules::to_string(e.severity), e.suppressed};
     log::info(kLog, "alert state", {{"subject", e.subject}, {"rule", e.rule}, {"from", stored.from},
                                     {"to", stored.to}, {"reason", e.reason}, {"suppressed", e.suppressed}});
-    if (Status s = store_->append_event(stored); !s) {
-      ++store_failures_;
-      log::error(kLog, "event write failed", {{"error", s.error().message}});
-    }
+    batch.events.push_back(std::move(stored));
   }
   for (const rules::Incident& i : evaluator_.take_incident_updates()) {
     StoredIncident stored{i.subject, i.rule, i.type, rules::to_string(i.severity), to_unix_ms(i.start), std::nullopt};
     if (i.end) stored.end_ms = to_unix_ms(*i.end);
-    if (Status s = store_->upsert_incident(stored); !s) {
-      ++store_failures_;
-      log::error(kLog, "incident write failed", {{"error", s.error().message}});
+    batch.incidents.push_back(std::move(stored));
+  }
+  if (alerts_changed) {
+    // Firing warning-or-worse alerts make a node DEGRADED.
+    std::map<std::string, std::size_t> counts;
+    for (const rules::Alert& a : evaluator_.active_alerts()) {
+      if (a.severity != rules::Severity::kInfo) ++counts[a.node];
+    }
+    for (const auto& [node, n] : alerts_per_node_) {
+      if (!counts.contains(node)) aggregator_.set_alerts(node, 0);
+    }
+    for (const auto& [node, n] : counts) aggregator_.set_alerts(node, n);
+    alerts_per_node_ = std::move(counts);
+  }
+  aggregator_.tick(now_ms);
+  for (const StatusChange& c : aggregator_.take_status_changes()) {
+    log::info(kLog, "node status", {{"node", c.node_key}, {"from", to_string(c.from)}, {"to", to_string(c.to)},
+                                    {"reason", c.reason}});
+    const auto slash = c.node_key.find('/');
+    if (const NodeState* node = fleet_.find(c.node_key.substr(0, slash), c.node_key.substr(slash + 1))) {
+      node_changed(*node, true);
     }
   }
+  if (now_ms - last_uptime_flush_ms_ >= 5000) {
+    last_uptime_flush_ms_ = now_ms;
+    batch.uptime = aggregator_.take_uptime_deltas();
+  }
+  if (evaluator_.dirty()) batch.alert_state = evaluator_.snapshot_json();
+  writer_->submit(std::move(batch));
+
   auto notifications = evaluator_.take_notifications();
   if (!notifications.empty()) {
-    for (const rules::Notification& n : notifications) {
-      ++notifications_;
-      deliver(n);
+    notifications_ += notifications.size();
+    if (storage_ok_) {
+      // Announce only what is durable: after a crash the restored state must not announce it again.
+      writer_->after_commit([this, ns = std::move(notifications)]() mutable {
+        asio::post(io_, [this, ns = std::move(ns)] {
+          for (const rules::Notification& n : ns) deliver(n);
+        });
+      });
+    } else {
+      // Storage is failing (that may be the very alert): waiting for a commit could take forever.
+      for (const rules::Notification& n : notifications) deliver(n);
     }
-    hub_.broadcast("alerts", alerts_json());
   }
+  if (alerts_changed) hub_.broadcast("alerts", alerts_json());
+  flush_node_updates(now_ms);
 }
 
 void Gateway::deliver(const rules::Notification& n) {
@@ -238,7 +403,7 @@ std::string Gateway::alerts_json() const {
 }
 
 std::string Gateway::events_json(std::size_t limit, std::size_t offset) {
-  auto events = store_->events(limit, offset);
+  auto events = reader_->events(limit, offset);
   nlohmann::json out = nlohmann::json::array();
   if (!events) return out.dump();
   for (const StoredEvent& e : *events) {
@@ -249,7 +414,7 @@ std::string Gateway::events_json(std::size_t limit, std::size_t offset) {
 }
 
 std::string Gateway::incidents_json(std::size_t limit, std::size_t offset) {
-  auto incidents = store_->incidents(limit, offset);
+  auto incidents = reader_->incidents(limit, offset);
   nlohmann::json out = nlohmann::json::array();
   if (!incidents) return out.dump();
   const std::int64_t now = to_unix_ms(clock_.wall());
@@ -280,6 +445,7 @@ void Gateway::request_rebirth(const Topic& topic, std::int64_t now_ms) {
 }
 
 std::string Gateway::health_json() const {
+  const StoreWriterStats stats = writer_ ? writer_->stats() : StoreWriterStats{};
   std::uint64_t rejected_total = 0;
   nlohmann::json by_reason = nlohmann::json::object();
   for (const auto& [reason, n] : rejected_) {
@@ -295,14 +461,21 @@ std::string Gateway::health_json() const {
       {"messages_accepted", accepted_},
       {"messages_rejected", rejected_total},
       {"rejected_by_reason", by_reason},
-      {"store_failures", store_failures_},
+      {"store_failures", stats.write_failures},
+      {"storage", {{"ok", stats.storage_ok}, {"committed_rows", stats.committed_rows},
+                   {"committed_batches", stats.committed_batches}, {"pending_rows", stats.pending_rows},
+                   {"dropped_rows", stats.dropped_rows}, {"write_failures", stats.write_failures},
+                   {"maintenance_runs", stats.maintenance_runs}, {"maintenance_failures", stats.maintenance_failures},
+                   {"last_error", stats.last_error}}},
+      {"restore_failures", restore_failures_},
+      {"fleet", aggregator_.fleet_summary()["counts"]},
       {"duplicates", duplicates_},
       {"sequence_gaps", gaps_},
       {"rebirth_requests", rebirth_requests_},
       {"alerts_active", evaluator_.active_alerts().size()},
       {"rules", config_.rules.rules.size()},
       {"notifications", notifications_},
-      {"schema_version", store_ ? store_->schema_version() : 0},
+      {"schema_version", reader_ ? reader_->schema_version() : 0},
   };
   return j.dump();
 }
@@ -320,6 +493,12 @@ int Gateway::run() {
     const nlohmann::json off = {{"online", false}, {"timestamp", to_unix_ms(clock_.wall())}};
     (void)mqtt_->publish_and_wait(state_topic(), off.dump(), 1, true, std::chrono::milliseconds(1000));
     mqtt_->stop();
+    // What is left for history: the last uptime counts and alert state, then the writer drains.
+    WriteBatch last;
+    last.uptime = aggregator_.take_uptime_deltas();
+    if (evaluator_.dirty()) last.alert_state = evaluator_.snapshot_json();
+    writer_->submit(std::move(last));
+    writer_->stop(std::chrono::seconds(3));
     io_.stop();
   });
   sd_notify(0, "READY=1");

@@ -11,6 +11,14 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   if (!valid_id(c.host_id)) r.add_error("gateway.host_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
   c.state_dir = r.get_string("gateway.state_dir", c.state_dir);
   c.database = r.get_string("storage.sqlite_path", c.database);
+  const auto days = [&r](std::string_view key, std::chrono::milliseconds def) {
+    const auto d = std::chrono::duration_cast<std::chrono::days>(def).count();
+    return std::chrono::milliseconds(std::chrono::days(r.get_int(key, d, 1, 36500)));
+  };
+  c.storage.raw_retention = days("storage.raw_retention_days", c.storage.raw_retention);
+  c.storage.minute_retention = days("storage.minute_retention_days", c.storage.minute_retention);
+  c.storage.hour_retention = days("storage.hour_retention_days", c.storage.hour_retention);
+  c.storage.event_retention = days("storage.event_retention_days", c.storage.event_retention);
   c.broker_host = r.get_string("mqtt.host", c.broker_host);
   c.broker_port = static_cast<int>(r.get_int("mqtt.port", c.broker_port, 1, 65535));
   c.username = r.get_string("mqtt.username", c.username);

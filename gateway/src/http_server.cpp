@@ -188,6 +188,7 @@ Response HttpServer::handle(const Request& req) const {
   }
   if (target == "/api/health") return json_response(req, http::status::ok, api_.health());
   if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
+  if (target == "/api/fleet" && api_.fleet) return json_response(req, http::status::ok, api_.fleet());
   if (target == "/api/alerts" && api_.alerts) return json_response(req, http::status::ok, api_.alerts());
   if (target == "/api/events" && api_.events) return json_response(req, http::status::ok, api_.events(limit, offset));
   if (target == "/api/incidents" && api_.incidents) {

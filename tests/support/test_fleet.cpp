@@ -20,7 +20,15 @@ TestFleet::TestFleet(bool with_gateway, const std::string& gateway_toml) : dir_(
     argv.push_back("--config");
     argv.push_back(dir_.file("gateway.toml"));
   }
-  gateway_ = ChildProcess::start(argv, dir_.file("gateway.log"));
+  gateway_argv_ = std::move(argv);
+  restart_gateway();
+}
+
+void TestFleet::restart_gateway() {
+  // Each run logs to its own file: gateway.log, gateway-2.log, ...
+  ++gateway_starts_;
+  const std::string log = gateway_starts_ == 1 ? "gateway.log" : "gateway-" + std::to_string(gateway_starts_) + ".log";
+  gateway_ = ChildProcess::start(gateway_argv_, dir_.file(log));
   if (!wait_for_tcp(http_port_, std::chrono::seconds(10))) {
     throw std::runtime_error("gateway did not listen on " + std::to_string(http_port_) + ":\n" + gateway_.log());
   }

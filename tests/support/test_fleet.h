@@ -33,6 +33,9 @@ class TestFleet {
   // The state directory of an agent (its store-and-forward buffer lives there).
   std::string agent_state_dir(const std::string& node_id) const { return dir_.file("agent-" + node_id); }
   ChildProcess& gateway() { return gateway_; }
+  // Starts the gateway again with the same arguments, state directory and HTTP port (after it
+  // stopped or was killed); waits until it listens. Throws std::runtime_error on failure.
+  void restart_gateway();
   MosquittoBroker& broker() { return *broker_; }
 
   std::uint16_t http_port() const { return http_port_; }
@@ -46,6 +49,8 @@ class TestFleet {
   TempDir dir_;
   std::unique_ptr<MosquittoBroker> broker_;
   std::uint16_t http_port_ = 0;
+  std::vector<std::string> gateway_argv_;
+  int gateway_starts_ = 0;
   ChildProcess gateway_;
   std::map<std::string, ChildProcess> agents_;
 };

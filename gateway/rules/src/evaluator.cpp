@@ -81,12 +81,27 @@ bool Evaluator::node_matches(const Rule& rule, std::string_view node) const {
                      [&](const std::string& p) { return glob_match(p, node, false); });
 }
 
-Evaluator::Instance* Evaluator::instance(std::size_t rule_index, std::string_view node, std::string_view metric) {
+std::string Evaluator::instance_key(std::size_t rule_index, std::string_view node, std::string_view metric) {
   std::string key;
   key.reserve(node.size() + metric.size() + 8);
   key.append(node).push_back(kSep);
   key.append(std::to_string(rule_index)).push_back(kSep);
   key.append(metric);
+  return key;
+}
+
+std::string Evaluator::group_key(const Labels& labels) const {
+  std::string group;
+  for (const std::string& g : rules_.settings.group_by) {
+    if (!group.empty()) group += ',';
+    const auto l = labels.find(g);
+    group += g + "=" + (l == labels.end() ? std::string() : l->second);
+  }
+  return group;
+}
+
+Evaluator::Instance* Evaluator::instance(std::size_t rule_index, std::string_view node, std::string_view metric) {
+  std::string key = instance_key(rule_index, node, metric);
   auto it = instances_.find(key);
   if (it != instances_.end()) return &it->second;
   const Rule& rule = rules_.rules[rule_index];
@@ -97,12 +112,8 @@ Evaluator::Instance* Evaluator::instance(std::size_t rule_index, std::string_vie
   inst.metric = std::string(metric);
   inst.subject = metric.empty() ? inst.node : inst.node + "/" + inst.metric;
   if (rule.kind == RuleKind::kErrorRate) inst.window.assign(rule.window, 0);
-  const Labels labels = make_alert(inst).labels;
-  for (const std::string& g : rules_.settings.group_by) {
-    if (!inst.group.empty()) inst.group += ',';
-    const auto l = labels.find(g);
-    inst.group += g + "=" + (l == labels.end() ? std::string() : l->second);
-  }
+  inst.group = group_key(make_alert(inst).labels);
+  if (rule.kind == RuleKind::kAbsence) dirty_ = true;  // a newly seen series the snapshot keeps
   return &instances_.emplace(std::move(key), std::move(inst)).first->second;
 }
 
@@ -138,10 +149,15 @@ Alert Evaluator::make_alert(const Instance& inst) const {
   a.reason = inst.reason;
   a.value = inst.value;
   a.incident_id = inst.incident_id;
-  a.labels = {{"rule", rule.name},        {"type", rule.type},     {"severity", to_string(rule.severity)},
-              {"node", inst.node},        {"subject", inst.subject}, {"metric", inst.metric},
-              {"target", std::string(target_of(inst.metric))}};
+  a.labels = make_labels(rule.name, rule.type, rule.severity, inst.node, inst.subject, inst.metric);
   return a;
+}
+
+Labels Evaluator::make_labels(const std::string& rule, const std::string& type, Severity severity,
+                              const std::string& node, const std::string& subject, const std::string& metric) {
+  return {{"rule", rule},       {"type", type},         {"severity", to_string(severity)},
+          {"node", node},       {"subject", subject},   {"metric", metric},
+          {"target", std::string(target_of(metric))}};
 }
 
 bool Evaluator::suppressed(const Labels& labels, WallTime t) const {
@@ -158,6 +174,7 @@ void Evaluator::transition(Instance& inst, AlertState to, WallTime at, std::stri
   if (inst.state == to) return;
   const Rule& rule = rules_.rules[inst.rule_index];
   const AlertState from = inst.state;
+  dirty_ = true;
   inst.state = to;
   inst.reason = reason;
   if (to == AlertState::kFiring) {
@@ -200,11 +217,15 @@ void Evaluator::try_fire(Instance& inst, WallTime at, std::string reason) {
   if (blocked_by_uplink(inst)) {
     // Connectivity awareness: the node cannot reach its uplink, so its targets are not to blame.
     // Stay pending; the next sample after the uplink returns decides.
-    if (!inst.held_by_uplink) ++stats_.not_raised_uplink_down;
+    if (!inst.held_by_uplink) {
+      ++stats_.not_raised_uplink_down;
+      dirty_ = true;
+    }
     inst.held_by_uplink = true;
     transition(inst, AlertState::kPending, at, reason + " (not raised: uplink of " + inst.node + " is down)");
     return;
   }
+  if (inst.held_by_uplink) dirty_ = true;
   inst.held_by_uplink = false;
   transition(inst, AlertState::kFiring, at, std::move(reason));
 }
@@ -293,6 +314,7 @@ void Evaluator::observe(std::string_view node, std::string_view metric, double v
   const std::string& uplink = uplink_of(node);
   if (!uplink.empty() && target_of(metric) == uplink && metric.size() > 3 &&
       metric.substr(metric.size() - 3) == "/up") {
+    if (info.uplink_up != (value != 0)) dirty_ = true;
     info.uplink_up = value != 0;
   }
   for (std::size_t r : node_absence_rules_) {
@@ -318,6 +340,7 @@ void Evaluator::observe_batch(std::string_view node, std::span<const Sample> sam
 
 void Evaluator::node_online(std::string_view node, WallTime at) {
   NodeInfo& info = node_info(node);
+  if (!info.online || info.uplink_up) dirty_ = true;
   info.online = true;
   info.uplink_up.reset();
   for (std::size_t r : node_down_rules_) {
@@ -339,6 +362,7 @@ void Evaluator::node_online(std::string_view node, WallTime at) {
 
 void Evaluator::node_offline(std::string_view node, WallTime at) {
   NodeInfo& info = node_info(node);
+  if (info.online) dirty_ = true;
   info.online = false;
   for (std::size_t r : node_down_rules_) {
     Instance* inst = instance(r, node, "");
@@ -361,7 +385,9 @@ void Evaluator::tick(WallTime now) {
       case RuleKind::kAbsence: {
         if (inst.state != AlertState::kOk || !inst.last_ts || !rule.for_duration) break;
         if (!inst.metric.empty() && uplink_down(inst.node)) break;  // the node is away, not its services
-        if (now - *inst.last_ts < *rule.for_duration) break;
+        // After a restore, the time the gateway itself was down does not count as silence.
+        const WallTime seen = restored_at_ ? std::max(*inst.last_ts, *restored_at_) : *inst.last_ts;
+        if (now - seen < *rule.for_duration) break;
         try_fire(inst, now,
                  "no data from " + (inst.metric.empty() ? inst.node : inst.subject) + " for " +
                      format_duration(*rule.for_duration));
@@ -398,6 +424,7 @@ void Evaluator::decide_notifications(WallTime now) {
       // left with an alert that never ends.
       work[inst.group].resolved.push_back(std::move(*inst.resolved_unsent));
       inst.resolved_unsent.reset();
+      dirty_ = true;
     }
     if (inst.state != AlertState::kFiring) continue;
     if (suppressed(make_alert(inst).labels, now)) continue;
@@ -436,6 +463,7 @@ void Evaluator::decide_notifications(WallTime now) {
       std::sort(alerts.begin(), alerts.end(),
                 [](const Alert& a, const Alert& b) { return std::tie(a.subject, a.rule) < std::tie(b.subject, b.rule); });
       g.last_sent = now;
+      dirty_ = true;
       emit(kind, std::move(alerts));
     }
     if (!w.resolved.empty()) emit(NotificationKind::kResolved, std::move(w.resolved));
@@ -447,6 +475,8 @@ std::uint64_t Evaluator::add_silence(Silence s) {
   next_silence_id_ = std::max(next_silence_id_, s.id + 1);
   const std::uint64_t id = s.id;
   rules_.silences.push_back(std::move(s));
+  runtime_silences_.insert(id);
+  dirty_ = true;
   return id;
 }
 
@@ -455,6 +485,8 @@ bool Evaluator::remove_silence(std::uint64_t id) {
   const auto it = std::find_if(v.begin(), v.end(), [&](const Silence& s) { return s.id == id; });
   if (it == v.end()) return false;
   v.erase(it);
+  runtime_silences_.erase(id);
+  dirty_ = true;
   return true;
 }
 

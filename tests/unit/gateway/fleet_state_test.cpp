@@ -103,6 +103,19 @@ TEST(FleetState, DeathWithMatchingBdSeqTakesNodeOfflineAndKeepsLastValues) {
   EXPECT_EQ(n.metrics[0].value, 1.0);
 }
 
+TEST(FleetState, DeathMarksEveryMetricStaleUntilItIsSetAgain) {
+  FleetState fleet;
+  (void)fleet.apply(topic(MessageKind::kBirth), birth(4, {mk("a", "", 1.0, 1), mk("b", "", 2.0, 1)}), 1);
+  const NodeState& n = *fleet.apply(topic(MessageKind::kDeath), death(4), 9).node;
+  EXPECT_EQ(n.stale, (std::vector<bool>{true, true}));
+  EXPECT_TRUE(fleet.node_json(n)["metrics"][1]["stale"].get<bool>());
+  // The next session's birth sets only "a"; "b" stays stale until a message carries it.
+  (void)fleet.apply(topic(MessageKind::kBirth), birth(5, {mk("a", "", 3.0, 20)}), 20);
+  EXPECT_EQ(n.stale, (std::vector<bool>{false, true}));
+  (void)fleet.apply(topic(MessageKind::kData), data(1, {mk("b", "", 4.0, 21)}), 21);
+  EXPECT_EQ(n.stale, (std::vector<bool>{false, false}));
+}
+
 TEST(FleetState, StaleDeathFromAnEarlierSessionIsIgnored) {
   FleetState fleet;
   (void)fleet.apply(topic(MessageKind::kBirth), birth(5), 1);
@@ -219,8 +232,8 @@ TEST(FleetState, NodeJsonHasTheDocumentedShape) {
   const json expected = json::parse(R"({
     "group": "plant", "id": "pi-1", "online": true, "last_seen": 1700000000000,
     "metrics": [
-      {"name": "cpu/total", "unit": "%", "value": 12.5, "ts": 111},
-      {"name": "ping/h/rtt", "unit": "ms", "value": null, "ts": 112}
+      {"name": "cpu/total", "unit": "%", "value": 12.5, "ts": 111, "stale": false},
+      {"name": "ping/h/rtt", "unit": "ms", "value": null, "ts": 112, "stale": false}
     ]})");
   EXPECT_EQ(fleet.node_json(*r.node), expected) << fleet.node_json(*r.node).dump();
 }

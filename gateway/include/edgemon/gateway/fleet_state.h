@@ -31,6 +31,9 @@ struct NodeState {
   std::uint64_t gaps = 0;
   std::uint64_t duplicates = 0;
   std::vector<Metric> metrics;                          // in first-seen order, names resolved
+  // Parallel to `metrics`: the value is from a session that has ended (Sparkplug: an NDEATH makes
+  // every metric of the node stale until the next NBIRTH or NDATA sets it again).
+  std::vector<bool> stale;
   std::unordered_map<std::string, std::size_t> index;   // name -> position in metrics
   std::unordered_map<std::uint64_t, std::size_t> aliases;  // alias -> position in metrics
 };

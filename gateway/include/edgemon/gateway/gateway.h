@@ -1,21 +1,32 @@
-// Gateway: MQTT ingest -> decode/validate -> fleet state -> history (SQLite) -> WebSocket fan-out.
+// Gateway: MQTT ingest -> decode/validate -> fleet state -> aggregation + alert rules -> history
+// (SQLite, on the StoreWriter's thread) -> WebSocket fan-out.
 // Paho delivers on its own thread; every message is posted to the one io thread, which owns all
-// state, so nothing here needs a lock.
+// state, so nothing here needs a lock. The io thread never waits for SQLite: writes are queued to
+// the StoreWriter, reads for the API use a separate read-only connection (WAL readers do not block
+// the writer).
+//
+// Durability of alerts: after every rules tick that changed alert state, the evaluator's snapshot
+// is queued with the tick's events and incidents; its notifications are handed to the notifier only
+// once that batch is committed. After a crash the snapshot is restored before the first message,
+// so a firing alert is neither lost nor announced twice (docs/rules.md, "Persistence").
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "edgemon/common/clock.h"
 #include "edgemon/common/mqtt_client.h"
+#include "edgemon/gateway/aggregator.h"
 #include "edgemon/gateway/asio_prelude.h"
 #include "edgemon/gateway/fleet_state.h"
 #include "edgemon/gateway/gateway_config.h"
 #include "edgemon/gateway/http_server.h"
 #include "edgemon/gateway/store.h"
+#include "edgemon/gateway/store_writer.h"
 #include "edgemon/gateway/ws_hub.h"
 #include "edgemon/notify/dispatcher.h"
 #include "edgemon/rules/evaluator.h"
@@ -41,9 +52,21 @@ class Gateway {
   void request_rebirth(const Topic& topic, std::int64_t now_ms);
   // Feeds the rules evaluator from one applied message.
   void evaluate(const Topic& topic, const TelemetryMessage& msg, const ApplyResult& r, bool went_offline);
-  // 1 Hz: absence and `for` durations; stores events and incidents; hands notifications on.
+  // Every 250 ms: rules (absence, `for` durations), aggregation, storage health; queues events,
+  // incidents, uptime and the alert snapshot; hands notifications on once they are durable; sends
+  // coalesced node updates to WebSocket clients.
   void tick_rules();
   void schedule_tick();
+  // Restores alert state and uptime windows from the store (before the first message).
+  void restore(Store& store);
+  // The node's JSON for the API and the WebSocket: FleetState's view plus status and uptime.
+  nlohmann::json node_view(const NodeState& node) const;
+  std::string nodes_json() const;
+  // Queues a node for the WebSocket: at once when `urgent` (online/status change), otherwise at
+  // most once a second per node.
+  void node_changed(const NodeState& node, bool urgent);
+  void flush_node_updates(std::int64_t now_ms);
+  void storage_status(bool ok, const std::string& error);
   // Hands one rules notification to the notifier (one notice per alert in the group).
   void deliver(const rules::Notification& n);
   std::string alerts_json() const;
@@ -55,8 +78,10 @@ class Gateway {
   GatewayConfig config_;
   const Clock& clock_;
   asio::io_context io_{1};
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<StoreWriter> writer_;  // owns the write connection
+  std::unique_ptr<Store> reader_;        // read-only connection for the API
   FleetState fleet_;
+  Aggregator aggregator_;
   WsHub hub_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<MqttClient> mqtt_;
@@ -66,8 +91,18 @@ class Gateway {
   std::unique_ptr<notify::Dispatcher> notifier_;
   std::uint16_t http_port_ = 0;
 
+  std::string gateway_node_;       // "_gateway/<host_id>": subject of the gateway's own alerts
+  bool storage_ok_ = true;
+  std::string storage_error_;
+  std::int64_t last_uptime_flush_ms_ = 0;
+  std::int64_t last_storage_sample_ms_ = 0;
+  std::uint64_t restore_failures_ = 0;
+  std::map<std::string, std::size_t> alerts_per_node_;  // fed to the aggregator's status
+  // WebSocket coalescing: node key -> last sent (ms); nodes with unsent changes.
+  std::map<std::string, std::int64_t> last_node_sent_ms_;
+  std::set<std::string> pending_nodes_;
+
   std::uint64_t accepted_ = 0;
-  std::uint64_t store_failures_ = 0;
   std::uint64_t duplicates_ = 0;
   std::uint64_t gaps_ = 0;
   std::uint64_t rebirth_requests_ = 0;

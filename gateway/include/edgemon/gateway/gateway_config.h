@@ -6,6 +6,7 @@
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
+#include "edgemon/gateway/store.h"
 #include "edgemon/notify/notify_config.h"
 #include "edgemon/rules/rule.h"
 
@@ -15,6 +16,7 @@ struct GatewayConfig {
   std::string host_id = "edgemon-gateway";  // Sparkplug primary host id
   std::string state_dir = "/var/lib/edgemon";
   std::string database;                     // default: <state_dir>/edgemon.db
+  SqliteOptions storage;                    // [storage] retention (days)
   std::string broker_host = "127.0.0.1";
   int broker_port = 1883;
   std::string username;

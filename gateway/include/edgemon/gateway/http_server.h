@@ -1,5 +1,5 @@
 // HttpServer: Boost.Beast on Asio (C++20 coroutines), on the gateway's io thread.
-// Routes: GET /api/health, /api/nodes, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
+// Routes: GET /api/health, /api/nodes, /api/fleet, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
 // GET /ws (WebSocket live feed), and the dashboard's
 // static files from web_root (GET/HEAD only, no path escapes, index.html fallback for "/").
 // Limits: 16 KiB headers, 64 KiB bodies, 30 s idle timeout.
@@ -26,6 +26,7 @@ struct HttpOptions {
 struct HttpApi {
   std::function<std::string()> health;
   std::function<std::string()> nodes;
+  std::function<std::string()> fleet;                                   // status counts per node
   std::function<std::string()> alerts;                                  // active alerts
   std::function<std::string(std::size_t, std::size_t)> events;          // limit, offset
   std::function<std::string(std::size_t, std::size_t)> incidents;       // limit, offset

@@ -12,6 +12,8 @@
 //   take_incident_updates() an incident when it opens (no end) and again when it closes
 //   take_notifications()   what the notifier should send now: firing / repeat / resolved
 //   active_alerts(), open_incidents(), state()   current state (for the API and tests)
+// Surviving a restart (docs/rules.md "Persistence"):
+//   snapshot_json() when dirty(), stored with the tick's events/incidents; restore_json() at start.
 //
 // Alert life: ok -> pending (condition bad, not yet long enough) -> firing -> ok. A firing alert
 // opens an incident; its recovery closes it. Notifications are decided in tick(): silences and
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "edgemon/common/clock.h"
+#include "edgemon/common/result.h"
 #include "edgemon/rules/rule.h"
 
 namespace edgemon::rules {
@@ -132,6 +136,31 @@ class Evaluator {
   const EvaluatorStats& stats() const { return stats_; }
   const RuleSet& rule_set() const { return rules_; }
 
+  // --- Persistence (evaluator_snapshot.cpp) ---
+  // A JSON snapshot ("version": 1, times in unix ms) of everything that must survive a restart,
+  // keyed by rule name: every instance that is not plain ok (pending, firing, or ok but still
+  // remembering a cooldown or an unsent resolved notice), every absence instance (the series seen),
+  // node info (offline, uplink), the last notice of every group still announced, open incidents,
+  // next_incident_id, next_silence_id and the silences added with add_silence(). Deterministic:
+  // the same state gives the same bytes. Clears dirty().
+  std::string snapshot_json() const;
+  // Replaces the evaluator's alert state with a snapshot taken by snapshot_json(), possibly by an
+  // older gateway with another rule set; call it before feeding anything. Instances whose rule is
+  // gone (or no longer applies to the node/metric, or changed kind) are dropped: a firing one has
+  // its incident closed at `now` (an incident update and a firing>ok event are emitted, and a
+  // resolved notification if it had been announced). Restored firing alerts keep since, incident id
+  // and notified: nothing is emitted for them. Pending ones keep bad_run/bad_since, so a `for`
+  // duration continues. Absence timers count from max(last seen, `now`): the time the gateway was
+  // down does not make nodes absent. Configured silences come from the RuleSet; runtime silences
+  // from the snapshot. Errors: kInvalidArgument for malformed JSON, a wrong version or an
+  // inconsistent snapshot; the evaluator is unchanged then.
+  Status restore_json(std::string_view json, WallTime now);
+  // True when anything the snapshot keeps changed since the last snapshot_json(): transitions,
+  // notification decisions, silences, node online/offline and uplink changes, newly seen absence
+  // series, a restore. Not set by samples that change nothing else (a pending run's counters, an
+  // absence series' last-seen time).
+  bool dirty() const { return dirty_; }
+
  private:
   // One rule applied to one subject. Kept after recovery: it remembers the cooldown.
   struct Instance {
@@ -166,6 +195,12 @@ class Evaluator {
     std::optional<WallTime> last_sent;
   };
 
+  static std::string instance_key(std::size_t rule_index, std::string_view node, std::string_view metric);
+  static Labels make_labels(const std::string& rule, const std::string& type, Severity severity,
+                            const std::string& node, const std::string& subject, const std::string& metric);
+  std::string group_key(const Labels& labels) const;
+  bool persisted(const Instance& inst) const;
+
   NodeInfo& node_info(std::string_view node);
   const std::vector<std::size_t>& rules_for_metric(std::string_view metric);
   bool node_matches(const Rule& rule, std::string_view node) const;
@@ -193,6 +228,9 @@ class Evaluator {
   std::map<std::uint64_t, Incident> open_incidents_;
   std::uint64_t next_incident_id_ = 1;
   std::uint64_t next_silence_id_ = 1;
+  std::set<std::uint64_t> runtime_silences_;  // ids of the silences added with add_silence()
+  std::optional<WallTime> restored_at_;        // absence timers count from here at the earliest
+  mutable bool dirty_ = false;
   EvaluatorStats stats_;
 };
 
