@@ -21,9 +21,12 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "edgemon/common/log.h"
 #include "edgemon/gateway/store.h"
@@ -615,18 +618,30 @@ class SqliteStore final : public Store {
     // (series, minute) and report days touched, deduplicated so each is one INSERT OR IGNORE.
     std::vector<std::pair<std::int64_t, std::int64_t>> dirty;
     std::set<std::int64_t> report_days;
+    // Samples go in in key order (series, ts): a batch holds rows of thousands of series, and in
+    // submission order nearly every insert lands on another leaf page of `samples`, so the page
+    // cache thrashes. Sorted, each page is visited once. Stable: for the same key the later
+    // sample still replaces the earlier one.
+    std::vector<SampleRow> rows;
+    rows.reserve(batch.rows());
     for (const NodeSamples& ns : batch.samples) {
       auto node = node_ids(ns.group, ns.node);
       if (!node) return node.error();
       for (const Metric& m : ns.metrics) {
         auto id = series_id(**node, m);
         if (!id) return id.error();
-        Query q(stmt("INSERT OR REPLACE INTO samples(series_id, ts_ms, value) VALUES (?, ?, ?)"));
-        if (!q) return error("prepare sample");
-        q.bind(1, *id).bind(2, m.ts_ms).bind(3, m.value);
-        if (q.step() != SQLITE_DONE) return error("insert sample");
-        dirty.emplace_back(*id, floor_to(m.ts_ms, kMinuteMs));
+        rows.push_back(SampleRow{*id, m.ts_ms, m.value});
       }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const SampleRow& a, const SampleRow& b) {
+      return std::tie(a.series_id, a.ts_ms) < std::tie(b.series_id, b.ts_ms);
+    });
+    for (const SampleRow& row : rows) {
+      Query q(stmt("INSERT OR REPLACE INTO samples(series_id, ts_ms, value) VALUES (?, ?, ?)"));
+      if (!q) return error("prepare sample");
+      q.bind(1, row.series_id).bind(2, row.ts_ms).bind(3, row.value);
+      if (q.step() != SQLITE_DONE) return error("insert sample");
+      dirty.emplace_back(row.series_id, floor_to(row.ts_ms, kMinuteMs));
     }
     std::sort(dirty.begin(), dirty.end());
     dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
@@ -688,6 +703,12 @@ class SqliteStore final : public Store {
     }
     return Status::Ok();
   }
+
+  struct SampleRow {
+    std::int64_t series_id = 0;
+    std::int64_t ts_ms = 0;
+    std::optional<double> value;
+  };
 
   // Ids of a node's row and its series rows, created on first use. Cached per node so the hot path
   // looks a metric up by its name without building a key.
@@ -1204,7 +1225,8 @@ class SqliteStore final : public Store {
   }
 
   static std::int64_t clamp_limit(std::size_t n) {
-    return static_cast<std::int64_t>(std::min<std::size_t>(n, std::numeric_limits<std::int64_t>::max()));
+    return static_cast<std::int64_t>(
+        std::min<std::uint64_t>(n, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
   }
   static Rollup null_bucket(std::int64_t ts) {
     Rollup r;
