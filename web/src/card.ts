@@ -1,8 +1,11 @@
 // One node card. Built once per node, then updated in place on every message.
 import { el, setText } from './dom';
-import { formatAgo, formatPercent, formatRtt } from './format';
+import { formatAgo, formatPercent, formatRtt, formatUptime } from './format';
 import { CPU_TOTAL, findMetric, pingTargets } from './metrics';
+import type { NodeStatus } from './protocol';
 import type { NodeEntry } from './store';
+
+const STATUS_ICON: Record<NodeStatus, string> = { HEALTHY: '●', DEGRADED: '▲', DOWN: '✖', UNKNOWN: '?' };
 
 export class NodeCard {
   readonly root: HTMLElement;
@@ -13,6 +16,8 @@ export class NodeCard {
   private readonly cpuUnit = el('span', 'unit', '%');
   private readonly cpuBar = el('div', 'bar-fill');
   private readonly pingList = el('ul', 'pings');
+  private readonly reasonEl = el('p', 'status-reason');
+  private readonly uptimeEl = el('span', 'uptime-value');
   private readonly seenEl = el('p', 'last-seen');
   private lastSeen = 0;
   private pingSignature = '';
@@ -24,6 +29,8 @@ export class NodeCard {
     this.cpuEl.dataset['testid'] = 'cpu';
     this.statusEl.dataset['testid'] = 'status';
     this.seenEl.dataset['testid'] = 'last-seen';
+    this.reasonEl.dataset['testid'] = 'status-reason';
+    this.uptimeEl.dataset['testid'] = 'uptime-24h';
 
     const title = el('div', 'card-title');
     title.append(this.idEl, this.groupEl);
@@ -38,7 +45,10 @@ export class NodeCard {
     bar.setAttribute('aria-hidden', 'true');
     bar.append(this.cpuBar);
 
-    root.append(head, cpuRow, bar, this.pingList, this.seenEl);
+    const uptimeRow = el('div', 'metric-row');
+    uptimeRow.append(el('span', 'metric-label', 'Uptime 24 h'), this.uptimeEl);
+
+    root.append(head, this.reasonEl, cpuRow, bar, uptimeRow, this.pingList, this.seenEl);
     this.root = root;
     this.update(entry, Date.now());
   }
@@ -48,11 +58,18 @@ export class NodeCard {
     const root = this.root;
     root.dataset['node'] = node.id;
     root.dataset['updates'] = String(entry.updates);
-    root.classList.toggle('is-online', node.online);
+    root.dataset['status'] = node.status;
+    for (const s of ['healthy', 'degraded', 'down', 'unknown']) {
+      root.classList.toggle(`is-${s}`, node.status.toLowerCase() === s);
+    }
     root.classList.toggle('is-offline', !node.online);
     setText(this.idEl, node.id);
     setText(this.groupEl, node.group);
-    setText(this.statusEl, node.online ? 'ONLINE' : 'OFFLINE');
+    // Colour and an icon and a word: status never depends on colour alone.
+    setText(this.statusEl, `${STATUS_ICON[node.status]} ${node.status}`);
+    setText(this.reasonEl, node.status_reason);
+    this.reasonEl.hidden = node.status_reason === '';
+    setText(this.uptimeEl, node.uptime24h === null ? '—' : `${formatUptime(node.uptime24h)} %`);
 
     const cpu = findMetric(node, CPU_TOTAL)?.value;
     const hasCpu = typeof cpu === 'number';
@@ -69,7 +86,8 @@ export class NodeCard {
 
     root.setAttribute(
       'aria-label',
-      `${node.id}${node.group ? ` (${node.group})` : ''}: ${node.online ? 'online' : 'offline'}` +
+      `${node.id}${node.group ? ` (${node.group})` : ''}: ${node.status.toLowerCase()}` +
+        (node.status_reason ? ` (${node.status_reason})` : '') +
         (hasCpu ? `, CPU ${formatPercent(cpu)} %` : ''),
     );
   }

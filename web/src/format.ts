@@ -21,3 +21,9 @@ export function formatAgo(tsMs: number, nowMs: number): string {
   if (h < 48) return `${h} h ago`;
   return `${Math.floor(h / 24)} d ago`;
 }
+
+/** Uptime percentage: 100 stays "100", otherwise two decimals never rounded up to 100. */
+export function formatUptime(pct: number): string {
+  if (pct >= 100) return '100';
+  return (Math.floor(pct * 100) / 100).toFixed(2);
+}

@@ -15,10 +15,18 @@ export interface Metric {
   ts: number;
 }
 
+/** The gateway's aggregated health of a node (docs/protocol.md). */
+export type NodeStatus = 'HEALTHY' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
+
 export interface FleetNode {
   group: string;
   id: string;
   online: boolean;
+  status: NodeStatus;
+  /** Why the node is not HEALTHY ("target 10.0.0.1 down"); '' when healthy. */
+  status_reason: string;
+  /** Uptime % over the last 24 h; null when nothing was counted. */
+  uptime24h: number | null;
   /** ms since the epoch; 0 when unknown. */
   last_seen: number;
   metrics: Metric[];
@@ -49,6 +57,13 @@ function parseMetric(v: unknown): Metric | null {
   };
 }
 
+const STATUSES: readonly NodeStatus[] = ['HEALTHY', 'DEGRADED', 'DOWN', 'UNKNOWN'];
+
+function parseStatus(v: unknown, online: boolean): NodeStatus {
+  if (typeof v === 'string' && (STATUSES as readonly string[]).includes(v)) return v as NodeStatus;
+  return online ? 'HEALTHY' : 'DOWN';  // a gateway without aggregation
+}
+
 export function parseNode(v: unknown): FleetNode | null {
   if (!isObject(v) || typeof v['id'] !== 'string' || v['id'] === '') return null;
   const metrics: Metric[] = [];
@@ -58,10 +73,15 @@ export function parseNode(v: unknown): FleetNode | null {
       if (metric) metrics.push(metric);
     }
   }
+  const online = v['online'] === true;
+  const uptime = isObject(v['uptime']) ? v['uptime']['24h'] : null;
   return {
     group: typeof v['group'] === 'string' ? v['group'] : '',
     id: v['id'],
-    online: v['online'] === true,
+    online,
+    status: parseStatus(v['status'], online),
+    status_reason: typeof v['status_reason'] === 'string' ? v['status_reason'] : '',
+    uptime24h: typeof uptime === 'number' && Number.isFinite(uptime) ? uptime : null,
     last_seen: finiteOr(v['last_seen'], 0),
     metrics,
   };

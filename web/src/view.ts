@@ -14,8 +14,9 @@ export class DashboardView implements StoreListener {
   private readonly grid = byId('grid');
   private readonly empty = byId('empty');
   private readonly connEl = byId('conn-state');
-  private readonly onlineEl = byId('count-online');
-  private readonly offlineEl = byId('count-offline');
+  private readonly healthyEl = byId('count-healthy');
+  private readonly degradedEl = byId('count-degraded');
+  private readonly downEl = byId('count-down');
   private readonly totalEl = byId('count-total');
   private readonly cards = new Map<string, { card: NodeCard; entry: NodeEntry }>();
   private conn: ConnState = { kind: 'connecting' };
@@ -84,14 +85,21 @@ export class DashboardView implements StoreListener {
   }
 
   private renderCounts(): void {
-    let online = 0;
-    for (const { entry } of this.cards.values()) if (entry.node.online) online++;
+    let healthy = 0;
+    let degraded = 0;
+    let down = 0;
+    for (const { entry } of this.cards.values()) {
+      if (entry.node.status === 'HEALTHY') healthy++;
+      else if (entry.node.status === 'DEGRADED') degraded++;
+      else if (entry.node.status === 'DOWN') down++;
+    }
     const total = this.cards.size;
-    const offline = total - online;
-    setText(this.onlineEl, String(online));
-    setText(this.offlineEl, String(offline));
+    setText(this.healthyEl, String(healthy));
+    setText(this.degradedEl, String(degraded));
+    setText(this.downEl, String(down));
     setText(this.totalEl, String(total));
     this.empty.hidden = total > 0;
-    document.title = offline > 0 ? `(${offline} offline) edgemon` : 'edgemon';
+    const bad = down + degraded;
+    document.title = bad > 0 ? `(${down} down, ${degraded} degraded) edgemon` : 'edgemon';
   }
 }
