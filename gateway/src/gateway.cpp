@@ -9,6 +9,7 @@
 #include "edgemon/common/log.h"
 #include "edgemon/common/sparkplug_codec.h"
 #include "edgemon/common/version.h"
+#include "edgemon/gateway/history_api.h"
 
 namespace edgemon::gateway {
 namespace {
@@ -77,6 +78,13 @@ Status Gateway::start() {
   api.health = [this] { return health_json(); };
   api.nodes = [this] { return nodes_json(); };
   api.fleet = [this] { return dump(aggregator_.fleet_summary()); };
+  api.history = [this](const QueryParams& params) {
+    auto query = parse_history_query(params, to_unix_ms(clock_.wall()));
+    if (!query) return ApiReply{400, dump({{"error", query.error().message}})};
+    auto body = history_json(*reader_, *query);
+    if (!body) return ApiReply{500, dump({{"error", body.error().message}})};
+    return ApiReply{200, dump(*body)};
+  };
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
   api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };

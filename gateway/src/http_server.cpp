@@ -44,6 +44,29 @@ bool safe_path(std::string_view path) {
   return true;
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
 // ?limit=N&offset=M, each bounded; bad or missing values take the defaults.
 std::pair<std::size_t, std::size_t> page_of(std::string_view target) {
   std::size_t limit = 100;
@@ -176,6 +199,24 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+QueryParams parse_query(std::string_view target) {
+  QueryParams out;
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty() && out.size() < 32) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[url_decode(pair.substr(0, eq))] = eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 Response HttpServer::handle(const Request& req) const {
   std::string_view target = req.target();
   const auto [limit, offset] = page_of(target);
@@ -189,6 +230,10 @@ Response HttpServer::handle(const Request& req) const {
   if (target == "/api/health") return json_response(req, http::status::ok, api_.health());
   if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
   if (target == "/api/fleet" && api_.fleet) return json_response(req, http::status::ok, api_.fleet());
+  if (target == "/api/history" && api_.history) {
+    const ApiReply reply = api_.history(parse_query(req.target()));
+    return json_response(req, static_cast<http::status>(reply.status), reply.body);
+  }
   if (target == "/api/alerts" && api_.alerts) return json_response(req, http::status::ok, api_.alerts());
   if (target == "/api/events" && api_.events) return json_response(req, http::status::ok, api_.events(limit, offset));
   if (target == "/api/incidents" && api_.incidents) {

@@ -92,6 +92,19 @@ TEST(WalkingSkeleton, LiveCpuAndPingReachWebSocketAndHistory) {
   EXPECT_GE(sqlite3_column_int(st, 0), 1);
   sqlite3_finalize(st);
   sqlite3_close(db);
+
+  // And through the API, as uPlot columns: [[seconds...], [avg...], ...] of the raw samples.
+  int status = 0;
+  const json history = json::parse(
+      http_get(fleet.http_port(), "/api/history?node=edgemon%2Fpi-01&metric=ping/127.0.0.1/rtt&step=0", &status));
+  ASSERT_EQ(status, 200) << history.dump();
+  EXPECT_EQ(history.at("resolution"), "raw");
+  const json& data = history.at("data");
+  ASSERT_GE(data.at(0).size(), 1u) << history.dump();
+  EXPECT_EQ(data.at(0).size(), data.at(1).size());
+  EXPECT_GT(data.at(1).at(0).get<double>(), 0.0);
+  http_get(fleet.http_port(), "/api/history?node=pi-01&metric=x", &status);
+  EXPECT_EQ(status, 400);
 }
 
 TEST(WalkingSkeleton, StoppedAgentGoesOfflineAndEverythingExitsCleanly) {

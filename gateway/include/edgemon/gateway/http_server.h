@@ -1,5 +1,5 @@
 // HttpServer: Boost.Beast on Asio (C++20 coroutines), on the gateway's io thread.
-// Routes: GET /api/health, /api/nodes, /api/fleet, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
+// Routes: GET /api/health, /api/nodes, /api/fleet, /api/history, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
 // GET /ws (WebSocket live feed), and the dashboard's
 // static files from web_root (GET/HEAD only, no path escapes, index.html fallback for "/").
 // Limits: 16 KiB headers, 64 KiB bodies, 30 s idle timeout.
@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string_view>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,16 @@ struct HttpOptions {
   std::string web_root;
 };
 
+// Decoded query parameters (percent-escapes and '+' decoded; the last of repeated keys wins).
+using QueryParams = std::map<std::string, std::string>;
+QueryParams parse_query(std::string_view target);
+
+// A JSON answer with its status (errors: {"error": message}).
+struct ApiReply {
+  unsigned status = 200;
+  std::string body;
+};
+
 // JSON producers for the API; they run on the io thread.
 struct HttpApi {
   std::function<std::string()> health;
@@ -30,6 +42,7 @@ struct HttpApi {
   std::function<std::string()> alerts;                                  // active alerts
   std::function<std::string(std::size_t, std::size_t)> events;          // limit, offset
   std::function<std::string(std::size_t, std::size_t)> incidents;       // limit, offset
+  std::function<ApiReply(const QueryParams&)> history;                  // docs: history_api.h
 };
 
 class HttpServer {
