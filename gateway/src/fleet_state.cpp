@@ -3,13 +3,18 @@
 namespace edgemon::gateway {
 
 ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int64_t received_ms) {
-  NodeState& node = nodes_[topic.group + "/" + topic.node];
-  if (node.id.empty()) {
-    node.group = topic.group;
-    node.id = topic.node;
+  std::string key = topic.group + "/" + topic.node;
+  auto slot = nodes_.find(key);
+  if (slot == nodes_.end()) {
+    slot = nodes_.emplace(key, NodeState{}).first;
+    slot->second.group = topic.group;
+    slot->second.id = topic.node;
+    slot->second.key = std::move(key);
   }
+  NodeState& node = slot->second;
   ApplyResult r;
   r.node = &node;
+  r.was_online = node.online;
   node.last_seen_ms = received_ms;
 
   switch (msg.kind) {

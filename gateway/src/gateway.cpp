@@ -10,6 +10,8 @@
 #include "edgemon/common/sparkplug_codec.h"
 #include "edgemon/common/version.h"
 #include "edgemon/gateway/history_api.h"
+#include "edgemon/gateway/prometheus_text.h"
+#include "edgemon/gateway/reports_api.h"
 
 namespace edgemon::gateway {
 namespace {
@@ -17,6 +19,13 @@ constexpr const char* kLog = "gateway";
 constexpr const char* kStorageMetric = "gateway/storage_ok";
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+ApiReply json_reply(unsigned status, std::string body) {
+  ApiReply reply;
+  reply.status = status;
+  reply.body = std::move(body);
+  return reply;
+}
 
 // The gateway's own alert: history writes failing (disk full, I/O error). Fed with one sample of
 // gateway/storage_ok a second; the subject is the pseudo node "_gateway/<host_id>".
@@ -80,10 +89,27 @@ Status Gateway::start() {
   api.fleet = [this] { return dump(aggregator_.fleet_summary()); };
   api.history = [this](const QueryParams& params) {
     auto query = parse_history_query(params, to_unix_ms(clock_.wall()));
-    if (!query) return ApiReply{400, dump({{"error", query.error().message}})};
+    if (!query) return json_reply(400, dump({{"error", query.error().message}}));
     auto body = history_json(*reader_, *query);
-    if (!body) return ApiReply{500, dump({{"error", body.error().message}})};
-    return ApiReply{200, dump(*body)};
+    if (!body) return json_reply(500, dump({{"error", body.error().message}}));
+    return json_reply(200, dump(*body));
+  };
+  api.metrics = [this] {
+    ApiReply reply;
+    reply.body = metrics_text();
+    reply.content_type = std::string(kPrometheusContentType);
+    return reply;
+  };
+  api.reports = [this](const QueryParams& params) {
+    auto query = parse_report_query(params, to_unix_ms(clock_.wall()), config_.sla_pct);
+    if (!query) return json_reply(400, dump({{"error", query.error().message}}));
+    auto rows = reader_->daily_reports(query->from_day, query->to_day);
+    if (!rows) return json_reply(500, dump({{"error", rows.error().message}}));
+    if (query->csv) {
+      return ApiReply{200, reports_csv(*rows, *query), "text/csv; charset=utf-8",
+                      "edgemon-reports-" + query->from_day + "-" + query->to_day + ".csv"};
+    }
+    return json_reply(200, dump(reports_json(*rows, *query)));
   };
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
@@ -152,9 +178,8 @@ void Gateway::ingest(const MqttIncoming& msg) {
   auto decoded = decode(msg.payload, topic->kind);
   if (!decoded) return reject(decoded.error().message, msg.topic);
   const std::int64_t now_ms = to_unix_ms(clock_.wall());
-  const NodeState* before = fleet_.find(topic->group, topic->node);
-  const bool was_online = before != nullptr && before->online;
-  const TelemetryMessage msg_copy = *decoded;
+  const MessageKind kind = decoded->kind;
+  const std::int64_t sent_ms = decoded->timestamp_ms;
   ApplyResult r = fleet_.apply(*topic, std::move(*decoded), now_ms);
   if (r.duplicate) {
     ++duplicates_;
@@ -166,25 +191,25 @@ void Gateway::ingest(const MqttIncoming& msg) {
     log::warn(kLog, "sequence gap", {{"node", topic->node}, {"group", topic->group}, {"gaps", r.node->gaps}});
   }
   if (r.needs_rebirth) request_rebirth(*topic, now_ms);
-  const std::string key = topic->group + "/" + topic->node;
-  const bool went_offline = was_online && !r.node->online;
-  if (msg_copy.kind == MessageKind::kBirth) aggregator_.node_online(key, now_ms);
+  const std::string& key = r.node->key;
+  const bool went_offline = r.was_online && !r.node->online;
+  if (kind == MessageKind::kBirth) aggregator_.node_online(key, now_ms);
   if (went_offline) aggregator_.node_offline(key, now_ms);
+  bool live = false;
+  for (const Metric& m : r.accepted) live = live || !m.historical;
   if (!r.accepted.empty()) {
-    bool live = false;
-    for (const Metric& m : r.accepted) live = live || !m.historical;
     aggregator_.observe(key, r.accepted, live, now_ms);
     WriteBatch batch;
-    batch.samples.push_back(NodeSamples{topic->group, topic->node, r.accepted});
+    batch.samples.push_back(NodeSamples{topic->group, topic->node, std::move(r.accepted)});
     writer_->submit(std::move(batch));
   }
-  evaluate(*topic, msg_copy, r, went_offline);
-  node_changed(*r.node, was_online != r.node->online);
+  evaluate(*r.node, kind, sent_ms, live, went_offline);
+  node_changed(*r.node, r.was_online != r.node->online);
 }
 
 void Gateway::node_changed(const NodeState& node, bool urgent) {
   if (hub_.clients() == 0) return;  // nobody watching: no JSON at all
-  const std::string key = node.group + "/" + node.id;
+  const std::string& key = node.key;
   if (!urgent) {
     pending_nodes_.insert(key);
     return;
@@ -212,7 +237,7 @@ void Gateway::flush_node_updates(std::int64_t now_ms) {
 
 nlohmann::json Gateway::node_view(const NodeState& node) const {
   nlohmann::json j = fleet_.node_json(node);
-  const nlohmann::json summary = aggregator_.node_summary(node.group + "/" + node.id);
+  const nlohmann::json summary = aggregator_.node_summary(node.key);
   if (summary.is_object()) {
     for (const auto& [k, v] : summary.items()) {
       if (k != "last_seen") j[k] = v;
@@ -267,10 +292,10 @@ void Gateway::storage_status(bool ok, const std::string& error) {
   last_storage_sample_ms_ = to_unix_ms(clock_.wall());
 }
 
-void Gateway::evaluate(const Topic& topic, const TelemetryMessage& msg, const ApplyResult& r, bool went_offline) {
-  const std::string key = topic.group + "/" + topic.node;
+void Gateway::evaluate(const NodeState& node, MessageKind kind, std::int64_t sent_ms, bool live, bool went_offline) {
+  const std::string& key = node.key;
   const WallTime now = clock_.wall();
-  switch (msg.kind) {
+  switch (kind) {
     case MessageKind::kBirth:
       evaluator_.node_online(key, now);
       break;
@@ -282,15 +307,12 @@ void Gateway::evaluate(const Topic& topic, const TelemetryMessage& msg, const Ap
   }
   // Report by exception means "not sent = unchanged": each live message is one sample of the
   // node's whole current state, so count-based rules (N failed rounds) see every round.
-  bool live = false;
-  for (const Metric& m : r.accepted) live = live || !m.historical;
   if (!live) return;  // replayed samples describe the past; rules judge the present
-  const std::int64_t ts = msg.timestamp_ms;
   std::vector<rules::Sample> samples;
-  samples.reserve(r.node->metrics.size());
-  for (const Metric& m : r.node->metrics) {
+  samples.reserve(node.metrics.size());
+  for (const Metric& m : node.metrics) {
     if (!m.value) continue;
-    samples.push_back(rules::Sample{m.name, *m.value, WallTime(std::chrono::milliseconds(ts))});
+    samples.push_back(rules::Sample{m.name, *m.value, WallTime(std::chrono::milliseconds(sent_ms))});
   }
   if (!samples.empty()) evaluator_.observe_batch(key, samples);
 }
@@ -486,6 +508,38 @@ std::string Gateway::health_json() const {
       {"schema_version", reader_ ? reader_->schema_version() : 0},
   };
   return j.dump();
+}
+
+std::string Gateway::metrics_text() const {
+  const StoreWriterStats stats = writer_ ? writer_->stats() : StoreWriterStats{};
+  GatewayMetricsInput in;
+  in.version = kVersion;
+  in.mqtt_connected = mqtt_ && mqtt_->connected();
+  in.messages_accepted = accepted_;
+  in.rejected_by_reason = rejected_;
+  in.duplicates = duplicates_;
+  in.sequence_gaps = gaps_;
+  in.rebirth_requests = rebirth_requests_;
+  in.notifications = notifications_;
+  in.restore_failures = restore_failures_;
+  in.ws_clients = hub_.clients();
+  in.alerts_active = evaluator_.active_alerts().size();
+  in.rules = config_.rules.rules.size();
+  in.dropped_subjects = aggregator_.dropped_subjects();
+  in.storage_ok = stats.storage_ok;
+  in.committed_rows = stats.committed_rows;
+  in.committed_batches = stats.committed_batches;
+  in.pending_rows = stats.pending_rows;
+  in.dropped_rows = stats.dropped_rows;
+  in.write_failures = stats.write_failures;
+  in.maintenance_runs = stats.maintenance_runs;
+  in.maintenance_failures = stats.maintenance_failures;
+  in.fleet_summary = aggregator_.fleet_summary();
+  if (const auto nodes = in.fleet_summary.find("nodes"); nodes != in.fleet_summary.end() && nodes->is_array()) {
+    in.node_summaries.reserve(nodes->size());
+    for (const nlohmann::json& n : *nodes) in.node_summaries.push_back(aggregator_.node_summary(n.value("key", "")));
+  }
+  return render_gateway_metrics(in);
 }
 
 int Gateway::run() {

@@ -110,6 +110,18 @@ Response json_response(const Request& req, http::status status, std::string body
   return res;
 }
 
+Response api_response(const Request& req, const ApiReply& reply) {
+  Response res = make_response(req, static_cast<http::status>(reply.status), reply.content_type, reply.body);
+  res.set(http::field::cache_control, "no-store");
+  // The file name is ours (never from a request), but keep it to a safe alphabet anyway.
+  if (!reply.attachment.empty() &&
+      reply.attachment.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+          std::string::npos) {
+    res.set(http::field::content_disposition, "attachment; filename=\"" + reply.attachment + "\"");
+  }
+  return res;
+}
+
 Response error_response(const Request& req, http::status status, std::string_view message) {
   return json_response(req, status, std::string(R"({"error":")") + std::string(message) + "\"}");
 }
@@ -228,12 +240,11 @@ Response HttpServer::handle(const Request& req) const {
     return res;
   }
   if (target == "/api/health") return json_response(req, http::status::ok, api_.health());
+  if (target == "/metrics" && api_.metrics) return api_response(req, api_.metrics());
   if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
   if (target == "/api/fleet" && api_.fleet) return json_response(req, http::status::ok, api_.fleet());
-  if (target == "/api/history" && api_.history) {
-    const ApiReply reply = api_.history(parse_query(req.target()));
-    return json_response(req, static_cast<http::status>(reply.status), reply.body);
-  }
+  if (target == "/api/history" && api_.history) return api_response(req, api_.history(parse_query(req.target())));
+  if (target == "/api/reports" && api_.reports) return api_response(req, api_.reports(parse_query(req.target())));
   if (target == "/api/alerts" && api_.alerts) return json_response(req, http::status::ok, api_.alerts());
   if (target == "/api/events" && api_.events) return json_response(req, http::status::ok, api_.events(limit, offset));
   if (target == "/api/incidents" && api_.incidents) {

@@ -424,7 +424,7 @@ class SqliteStore final : public Store {
       version_ = target;
       return Status::Ok();
     }
-    if (Status s = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !s) return s;
+    if (Status s = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;"); !s) return s;
     for (int v = version; v < target; ++v) {
       std::string sql = "BEGIN;";
       sql += kMigrations[v];

@@ -105,6 +105,30 @@ TEST(WalkingSkeleton, LiveCpuAndPingReachWebSocketAndHistory) {
   EXPECT_GT(data.at(1).at(0).get<double>(), 0.0);
   http_get(fleet.http_port(), "/api/history?node=pi-01&metric=x", &status);
   EXPECT_EQ(status, 400);
+
+  // Daily reports (none yet: no day is complete) as JSON and as a CSV download.
+  const json reports = json::parse(http_get(fleet.http_port(), "/api/reports", &status));
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(reports.at("reports").is_array());
+  const std::string csv = http_get(fleet.http_port(), "/api/reports?format=csv", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(csv.rfind("day,subject,kind,uptime_pct,grade,sla_met,", 0), 0u) << csv;
+  http_get(fleet.http_port(), "/api/reports?from=2023-02-30", &status);
+  EXPECT_EQ(status, 400);
+
+  // Prometheus metrics of the live gateway pass `promtool check metrics` without a remark.
+  const std::string metrics = http_get(fleet.http_port(), "/metrics", &status);
+  ASSERT_EQ(status, 200);
+  EXPECT_NE(metrics.find("edgemon_node_up{group=\"edgemon\",node=\"pi-01\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("edgemon_target_up{group=\"edgemon\",node=\"pi-01\",family=\"ping\",target=\"127.0.0.1\"}"),
+            std::string::npos)
+      << metrics;
+  if (std::string(EDGEMON_PROMTOOL).empty()) GTEST_SKIP() << "promtool not found: run .ci/deps";
+  write_file(fleet.dir().file("metrics.txt"), metrics);
+  const auto check = run_command(
+      {"sh", "-c", std::string("exec '") + EDGEMON_PROMTOOL + "' check metrics < '" + fleet.dir().file("metrics.txt") + "'"}, 30s);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool remarks";
 }
 
 TEST(WalkingSkeleton, StoppedAgentGoesOfflineAndEverythingExitsCleanly) {

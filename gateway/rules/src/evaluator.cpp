@@ -64,7 +64,7 @@ Evaluator::NodeInfo& Evaluator::node_info(std::string_view node) {
 
 const std::vector<std::size_t>& Evaluator::rules_for_metric(std::string_view metric) {
   // Cached per metric name: names are few (per node type) and samples many.
-  auto it = metric_rules_.find(std::string(metric));
+  auto it = metric_rules_.find(metric);
   if (it != metric_rules_.end()) return it->second;
   std::vector<std::size_t> found;
   for (std::size_t i = 0; i < rules_.rules.size(); ++i) {
@@ -81,12 +81,18 @@ bool Evaluator::node_matches(const Rule& rule, std::string_view node) const {
                      [&](const std::string& p) { return glob_match(p, node, false); });
 }
 
-std::string Evaluator::instance_key(std::size_t rule_index, std::string_view node, std::string_view metric) {
-  std::string key;
-  key.reserve(node.size() + metric.size() + 8);
+void Evaluator::build_instance_key(std::string& key, std::size_t rule_index, std::string_view node,
+                                   std::string_view metric) {
+  key.clear();
   key.append(node).push_back(kSep);
   key.append(std::to_string(rule_index)).push_back(kSep);
   key.append(metric);
+}
+
+std::string Evaluator::instance_key(std::size_t rule_index, std::string_view node, std::string_view metric) {
+  std::string key;
+  key.reserve(node.size() + metric.size() + 8);
+  build_instance_key(key, rule_index, node, metric);
   return key;
 }
 
@@ -101,9 +107,12 @@ std::string Evaluator::group_key(const Labels& labels) const {
 }
 
 Evaluator::Instance* Evaluator::instance(std::size_t rule_index, std::string_view node, std::string_view metric) {
-  std::string key = instance_key(rule_index, node, metric);
-  auto it = instances_.find(key);
+  // Looked up once per sample and rule: the key is built in a reused buffer, copied only for a new
+  // instance.
+  build_instance_key(key_buffer_, rule_index, node, metric);
+  auto it = instances_.find(key_buffer_);
   if (it != instances_.end()) return &it->second;
+  std::string key = key_buffer_;
   const Rule& rule = rules_.rules[rule_index];
   if (!node_matches(rule, node)) return nullptr;
   Instance inst;
@@ -308,33 +317,46 @@ void Evaluator::apply_sample(Instance& inst, double value, WallTime ts) {
   }
 }
 
+Evaluator::NodeContext Evaluator::node_context(std::string_view node) {
+  NodeContext ctx{node, node_info(node), uplink_of(node), {}};
+  ctx.absence.reserve(node_absence_rules_.size());
+  for (std::size_t r : node_absence_rules_) ctx.absence.push_back(instance(r, node, ""));
+  return ctx;
+}
+
 void Evaluator::observe(std::string_view node, std::string_view metric, double value, WallTime ts) {
+  NodeContext ctx = node_context(node);
+  observe(ctx, metric, value, ts);
+}
+
+void Evaluator::observe(NodeContext& ctx, std::string_view metric, double value, WallTime ts) {
   ++stats_.samples;
-  NodeInfo& info = node_info(node);
-  const std::string& uplink = uplink_of(node);
-  if (!uplink.empty() && target_of(metric) == uplink && metric.size() > 3 &&
+  if (!ctx.uplink.empty() && target_of(metric) == ctx.uplink && metric.size() > 3 &&
       metric.substr(metric.size() - 3) == "/up") {
-    if (info.uplink_up != (value != 0)) dirty_ = true;
-    info.uplink_up = value != 0;
+    if (ctx.info.uplink_up != (value != 0)) dirty_ = true;
+    ctx.info.uplink_up = value != 0;
   }
-  for (std::size_t r : node_absence_rules_) {
-    if (Instance* inst = instance(r, node, "")) apply_sample(*inst, value, ts);
+  for (Instance* inst : ctx.absence) {
+    if (inst != nullptr) apply_sample(*inst, value, ts);
   }
   for (std::size_t r : rules_for_metric(metric)) {
-    if (Instance* inst = instance(r, node, metric)) apply_sample(*inst, value, ts);
+    if (Instance* inst = instance(r, ctx.node, metric)) apply_sample(*inst, value, ts);
   }
 }
 
 void Evaluator::observe_batch(std::string_view node, std::span<const Sample> samples) {
+  if (samples.empty()) return;
+  // The node's info, uplink and node-level absence instances are looked up once per batch (a batch
+  // is one message: every current metric of the node), not once per sample.
+  NodeContext ctx = node_context(node);
   // The uplink's own samples first, so a round where the uplink and every target failed together
   // is attributed to the uplink.
-  const std::string& uplink = uplink_of(node);
-  const auto is_uplink = [&](const Sample& s) { return !uplink.empty() && target_of(s.metric) == uplink; };
+  const auto is_uplink = [&](const Sample& s) { return !ctx.uplink.empty() && target_of(s.metric) == ctx.uplink; };
   for (const Sample& s : samples) {
-    if (is_uplink(s)) observe(node, s.metric, s.value, s.ts);
+    if (is_uplink(s)) observe(ctx, s.metric, s.value, s.ts);
   }
   for (const Sample& s : samples) {
-    if (!is_uplink(s)) observe(node, s.metric, s.value, s.ts);
+    if (!is_uplink(s)) observe(ctx, s.metric, s.value, s.ts);
   }
 }
 

@@ -66,6 +66,21 @@ TEST(FleetState, BirthBringsNodeOnlineWithItsMetricsInOrder) {
   EXPECT_EQ(r.accepted.size(), 2u);
 }
 
+TEST(FleetState, NodeKeyAndWhetherItWasOnlineBeforeTheMessage) {
+  FleetState fleet;
+  const ApplyResult first = fleet.apply(topic(MessageKind::kBirth), birth(1, {mk("a", "", 1.0, 1)}), 1);
+  EXPECT_EQ(first.node->key, "plant/pi-1");
+  EXPECT_FALSE(first.was_online);
+  const ApplyResult second = fleet.apply(topic(MessageKind::kData), data(1, {mk("a", "", 2.0, 2)}), 2);
+  EXPECT_TRUE(second.was_online);
+  const ApplyResult gone = fleet.apply(topic(MessageKind::kDeath), death(1), 3);
+  EXPECT_TRUE(gone.was_online);
+  EXPECT_FALSE(gone.node->online);
+  const ApplyResult back = fleet.apply(topic(MessageKind::kBirth), birth(2), 4);
+  EXPECT_FALSE(back.was_online);
+  EXPECT_EQ(fleet.apply(topic(MessageKind::kBirth, "pi-2", "lab"), birth(1), 5).node->key, "lab/pi-2");
+}
+
 TEST(FleetState, DataUpdatesValuesInPlaceAndAppendsNewMetrics) {
   FleetState fleet;
   (void)fleet.apply(topic(MessageKind::kBirth), birth(0, {mk("a", "%", 1.0, 10), mk("b", "ms", 2.0, 10), mk("c", "", 3.0, 10)}), 1);

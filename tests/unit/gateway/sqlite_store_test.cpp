@@ -181,6 +181,32 @@ TEST_F(SqliteStoreTest, SameTimestampTwiceKeepsTheLatestValue) {
   EXPECT_EQ((*r)[0].value, 2.0);
 }
 
+TEST_F(SqliteStoreTest, OneBatchOfManySeriesOutOfOrderKeepsEverySampleAndTheLatestDuplicate) {
+  // write() inserts a batch's samples sorted by (series, ts): the result must be the same as in
+  // submission order, including which of two samples with the same key wins (the later one).
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  WriteBatch batch;
+  batch.samples.push_back({"g", "n2", {mk("b", "", 1.0, 30), mk("a", "", 2.0, 20)}});
+  batch.samples.push_back({"g", "n1", {mk("a", "", 3.0, 10), mk("a", "", 4.0, 5)}});
+  batch.samples.push_back({"g", "n2", {mk("b", "", 5.0, 10), mk("b", "", 6.0, 30)}});
+  batch.samples.push_back({"g", "n1", {mk("a", "", 7.0, 10)}});
+  ASSERT_TRUE(store->write(batch).ok());
+  const auto values = [&](const std::string& node, const std::string& metric) {
+    std::vector<std::pair<std::int64_t, std::optional<double>>> out;
+    auto r = store->query("g", node, metric, 0, 100, 10);
+    EXPECT_TRUE(r.ok());
+    if (r.ok()) {
+      for (const SeriesPoint& p : *r) out.emplace_back(p.ts_ms, p.value);
+    }
+    return out;
+  };
+  using V = std::vector<std::pair<std::int64_t, std::optional<double>>>;
+  EXPECT_EQ(values("n1", "a"), (V{{5, 4.0}, {10, 7.0}}));
+  EXPECT_EQ(values("n2", "a"), (V{{20, 2.0}}));
+  EXPECT_EQ(values("n2", "b"), (V{{10, 5.0}, {30, 6.0}}));
+}
+
 TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   {
     auto store = open();

@@ -550,6 +550,40 @@ TEST(Connectivity, TargetsAreNotBlamedWhileTheUplinkIsDown) {
   EXPECT_EQ(ev.state("pi-01/ping/8.8.8.8/up", "down"), AlertState::kFiring);
 }
 
+TEST(Connectivity, ABatchIsTheSameAsItsSamplesOneByOneUplinkFirst) {
+  // observe_batch() looks the node up once per batch; the outcome must be exactly that of
+  // observe() per sample, the uplink's samples first (node-level absence rule included).
+  const std::string rules = std::string(kUplinkRules) + R"(
+[[rules]]
+name = "silent"
+kind = "absence"
+for = "30s"
+)";
+  Evaluator batched(rules_from(rules));
+  Evaluator single(rules_from(rules));
+  const auto round = [&](WallTime t, double gw, double target, double cpu) {
+    const Sample batch[] = {{"ping/8.8.8.8/up", target, t}, {"cpu/total", cpu, t}, {"ping/192.168.1.1/up", gw, t}};
+    batched.observe_batch("pi-01", batch);
+    single.observe("pi-01", "ping/192.168.1.1/up", gw, t);
+    single.observe("pi-01", "ping/8.8.8.8/up", target, t);
+    single.observe("pi-01", "cpu/total", cpu, t);
+  };
+  round(at(0s), 1, 1, 10);
+  round(at(10s), 0, 0, 20);
+  round(at(20s), 0, 0, 30);
+  batched.tick(at(70s));
+  single.tick(at(70s));
+  round(at(80s), 1, 0, 40);
+  round(at(90s), 1, 0, 50);
+  for (Evaluator* ev : {&batched, &single}) ev->tick(at(91s));
+  EXPECT_EQ(transitions(batched.take_events()), transitions(single.take_events()));
+  EXPECT_EQ(batched.snapshot_json(), single.snapshot_json());
+  EXPECT_EQ(batched.stats().samples, single.stats().samples);
+  EXPECT_EQ(batched.stats().not_raised_uplink_down, single.stats().not_raised_uplink_down);
+  EXPECT_EQ(batched.active_alerts().size(), single.active_alerts().size());
+  EXPECT_FALSE(batched.active_alerts().empty());
+}
+
 TEST(Connectivity, PerNodeUplinkOverride) {
   Evaluator ev(rules_from(kUplinkRules));
   for (int i = 0; i < 2; ++i) {

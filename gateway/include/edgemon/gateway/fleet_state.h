@@ -23,6 +23,7 @@ namespace edgemon::gateway {
 struct NodeState {
   std::string group;
   std::string id;
+  std::string key;  // "<group>/<id>": the node's key for the aggregator, the rules and the API
   bool online = false;
   std::int64_t last_seen_ms = 0;
   std::uint64_t bd_seq = 0;
@@ -40,6 +41,7 @@ struct NodeState {
 
 struct ApplyResult {
   NodeState* node = nullptr;
+  bool was_online = false;       // node->online before this message
   bool duplicate = false;        // redelivery: nothing applied
   bool gap = false;              // seq jumped: some message was lost
   bool needs_rebirth = false;    // gap, data without a birth, or an unknown alias

@@ -50,8 +50,9 @@ class Gateway {
   void ingest(const MqttIncoming& msg);
   void reject(const std::string& reason, const std::string& topic);
   void request_rebirth(const Topic& topic, std::int64_t now_ms);
-  // Feeds the rules evaluator from one applied message.
-  void evaluate(const Topic& topic, const TelemetryMessage& msg, const ApplyResult& r, bool went_offline);
+  // Feeds the rules evaluator from one applied message of `kind`, sent at `sent_ms`; `live`: it
+  // carried at least one non-historical metric.
+  void evaluate(const NodeState& node, MessageKind kind, std::int64_t sent_ms, bool live, bool went_offline);
   // Every 250 ms: rules (absence, `for` durations), aggregation, storage health; queues events,
   // incidents, uptime and the alert snapshot; hands notifications on once they are durable; sends
   // coalesced node updates to WebSocket clients.
@@ -73,6 +74,7 @@ class Gateway {
   std::string events_json(std::size_t limit, std::size_t offset);
   std::string incidents_json(std::size_t limit, std::size_t offset);
   std::string health_json() const;
+  std::string metrics_text() const;  // Prometheus text exposition (prometheus_text.h)
   std::string state_topic() const;
 
   GatewayConfig config_;

@@ -17,6 +17,7 @@ struct GatewayConfig {
   std::string state_dir = "/var/lib/edgemon";
   std::string database;                     // default: <state_dir>/edgemon.db
   SqliteOptions storage;                    // [storage] retention (days)
+  double sla_pct = 99.9;                    // [reports] sla: the availability target of daily reports
   std::string broker_host = "127.0.0.1";
   int broker_port = 1883;
   std::string username;

@@ -1,5 +1,5 @@
 // HttpServer: Boost.Beast on Asio (C++20 coroutines), on the gateway's io thread.
-// Routes: GET /api/health, /api/nodes, /api/fleet, /api/history, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
+// Routes: GET /metrics (Prometheus), /api/health, /api/nodes, /api/fleet, /api/history, /api/reports, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
 // GET /ws (WebSocket live feed), and the dashboard's
 // static files from web_root (GET/HEAD only, no path escapes, index.html fallback for "/").
 // Limits: 16 KiB headers, 64 KiB bodies, 30 s idle timeout.
@@ -32,6 +32,8 @@ QueryParams parse_query(std::string_view target);
 struct ApiReply {
   unsigned status = 200;
   std::string body;
+  std::string content_type = "application/json";
+  std::string attachment;  // a file name: sent as a download (Content-Disposition)
 };
 
 // JSON producers for the API; they run on the io thread.
@@ -43,6 +45,8 @@ struct HttpApi {
   std::function<std::string(std::size_t, std::size_t)> events;          // limit, offset
   std::function<std::string(std::size_t, std::size_t)> incidents;       // limit, offset
   std::function<ApiReply(const QueryParams&)> history;                  // docs: history_api.h
+  std::function<ApiReply(const QueryParams&)> reports;                  // docs: reports_api.h
+  std::function<ApiReply()> metrics;                                    // Prometheus text, GET /metrics
 };
 
 class HttpServer {

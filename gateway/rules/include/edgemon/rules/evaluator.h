@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -195,13 +196,30 @@ class Evaluator {
     std::optional<WallTime> last_sent;
   };
 
+  // What observe() needs of a node, looked up once for a whole batch of its samples.
+  struct NodeContext {
+    std::string_view node;
+    NodeInfo& info;
+    const std::string& uplink;
+    std::vector<Instance*> absence;  // per node_absence_rules_; nullptr where the rule skips the node
+  };
+  // Hashes std::string and std::string_view alike: lookups by view without a temporary string.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+
   static std::string instance_key(std::size_t rule_index, std::string_view node, std::string_view metric);
+  static void build_instance_key(std::string& key, std::size_t rule_index, std::string_view node,
+                                 std::string_view metric);
   static Labels make_labels(const std::string& rule, const std::string& type, Severity severity,
                             const std::string& node, const std::string& subject, const std::string& metric);
   std::string group_key(const Labels& labels) const;
   bool persisted(const Instance& inst) const;
 
   NodeInfo& node_info(std::string_view node);
+  NodeContext node_context(std::string_view node);
+  void observe(NodeContext& ctx, std::string_view metric, double value, WallTime ts);
   const std::vector<std::size_t>& rules_for_metric(std::string_view metric);
   bool node_matches(const Rule& rule, std::string_view node) const;
   Instance* instance(std::size_t rule_index, std::string_view node, std::string_view metric);
@@ -217,10 +235,11 @@ class Evaluator {
   RuleSet rules_;
   std::vector<std::size_t> node_absence_rules_;  // absence rules without a metric
   std::vector<std::size_t> node_down_rules_;
-  std::unordered_map<std::string, std::vector<std::size_t>> metric_rules_;  // cache: metric -> rules
+  std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> metric_rules_;  // cache: metric -> rules
   std::map<std::string, NodeInfo, std::less<>> nodes_;
   // Key: node '\x1f' rule index '\x1f' metric, so one node's instances are contiguous.
   std::map<std::string, Instance, std::less<>> instances_;
+  std::string key_buffer_;  // instance(): the lookup key, reused
   std::map<std::string, GroupInfo, std::less<>> groups_;
   std::vector<Event> events_;
   std::vector<Incident> incident_updates_;
