@@ -82,46 +82,31 @@ std::string repair_utf8(std::string_view s) {
   return out;
 }
 
-std::string prom_escape_label_value(std::string_view s) {
+namespace {
+// The exposition format's escapes: backslash and newline everywhere, the double quote only inside
+// label values (HELP text keeps it as is).
+std::string prom_escape(std::string_view s, bool quote) {
   const std::string repaired = repair_utf8(s);
   std::string out;
   out.reserve(repaired.size() + 8);
   for (const char c : repaired) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quote) {
+      out += "\\\"";
+    } else {
+      out += c;
     }
   }
   return out;
 }
+}  // namespace
 
-std::string prom_escape_help(std::string_view s) {
-  const std::string repaired = repair_utf8(s);
-  std::string out;
-  out.reserve(repaired.size() + 8);
-  for (const char c : repaired) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string prom_escape_label_value(std::string_view s) { return prom_escape(s, true); }
+
+std::string prom_escape_help(std::string_view s) { return prom_escape(s, false); }
 
 std::string prom_format_value(double v) {
   if (std::isnan(v)) return "NaN";
