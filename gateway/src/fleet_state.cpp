@@ -81,8 +81,10 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
       if (msg.kind == MessageKind::kBirth && m.alias) node.aliases[*m.alias] = pos;
     }
     Metric& current = node.metrics[pos];
-    // A replayed (historical) sample must not overwrite a newer live value.
-    if (!(m.historical && m.ts_ms < current.ts_ms)) {
+    // A replayed (historical) sample must not overwrite a live value of the same age or newer: an
+    // agent's NBIRTH can share its millisecond with the last buffered sample, and the birth is the
+    // current state (the sample reports its buffer's drop count from before its own append).
+    if (!(m.historical && m.ts_ms <= current.ts_ms)) {
       current = m;
       node.stale[pos] = false;
     }

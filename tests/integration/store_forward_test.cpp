@@ -37,8 +37,10 @@ std::vector<Sample> samples(const std::vector<ReceivedMessage>& messages, const 
   return out;
 }
 
-// The newest value of `metric` by sample time (replayed historical samples arrive after the
-// NBIRTH that already carried a newer value).
+// The current value of `metric`, by the gateway's rule: the newest by sample time, where a
+// replayed (historical) sample never replaces a live value of the same millisecond. Replays arrive
+// after the NBIRTH that already carried a newer value, and the last buffered sample can share the
+// birth's millisecond while reporting the drop count from before its own append.
 std::optional<double> last_value(const std::vector<ReceivedMessage>& messages, const std::string& node,
                                  const std::string& metric) {
   std::optional<double> v;
@@ -46,7 +48,7 @@ std::optional<double> last_value(const std::vector<ReceivedMessage>& messages, c
   for (const ReceivedMessage& r : messages) {
     if (r.topic.node != node) continue;
     for (const Metric& m : r.message.metrics) {
-      if (m.name == metric && m.value && m.ts_ms >= newest) {
+      if (m.name == metric && m.value && (m.historical ? m.ts_ms > newest : m.ts_ms >= newest)) {
         newest = m.ts_ms;
         v = m.value;
       }
@@ -55,16 +57,28 @@ std::optional<double> last_value(const std::vector<ReceivedMessage>& messages, c
   return v;
 }
 
-// One line per message: kind, seq, sample_seq, dropped — printed when a test fails.
+// One line per message: kind, seq, sample_seq, dropped, time and H for historical — printed when
+// a test fails. Long traces keep their head and tail (the reconnect and the end matter most).
 std::string trace(const std::vector<ReceivedMessage>& messages, const std::string& node) {
-  std::string out;
+  std::vector<std::string> lines;
   for (const ReceivedMessage& r : messages) {
     if (r.topic.node != node) continue;
     const auto s = value_of(r.message, "agent/sample_seq");
     const auto d = value_of(r.message, "agent/buffer/dropped");
-    out += std::string(to_topic_word(r.topic.kind)) + " seq=" + std::to_string(r.message.seq) +
-           " sample_seq=" + (s ? std::to_string(static_cast<long long>(*s)) : "-") +
-           " dropped=" + (d ? std::to_string(static_cast<long long>(*d)) : "-") + "\n";
+    const bool historical = !r.message.metrics.empty() && r.message.metrics.front().historical;
+    lines.push_back(std::string(to_topic_word(r.topic.kind)) + " seq=" + std::to_string(r.message.seq) +
+                    " sample_seq=" + (s ? std::to_string(static_cast<long long>(*s)) : "-") +
+                    " dropped=" + (d ? std::to_string(static_cast<long long>(*d)) : "-") +
+                    " ts=" + std::to_string(r.message.timestamp_ms) + (historical ? " H" : "") + "\n");
+  }
+  constexpr std::size_t kHead = 20, kTail = 60;
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines.size() > kHead + kTail && i == kHead) {
+      out += "... " + std::to_string(lines.size() - kHead - kTail) + " lines ...\n";
+      i = lines.size() - kTail;
+    }
+    out += lines[i];
   }
   return out;
 }

@@ -229,6 +229,19 @@ TEST(FleetState, HistoricalSampleDoesNotOverwriteANewerLiveValue) {
   EXPECT_EQ(r.accepted[0].value, 1.0);
 }
 
+TEST(FleetState, HistoricalSampleDoesNotOverwriteALiveValueOfTheSameMillisecond) {
+  FleetState fleet;
+  (void)fleet.apply(topic(MessageKind::kBirth), birth(1, {mk("a", "", 236.0, 100)}), 1);
+  Metric replayed = mk("a", "", 235.0, 100);
+  replayed.historical = true;
+  const ApplyResult r = fleet.apply(topic(MessageKind::kData), data(1, {replayed}), 2);
+  EXPECT_EQ(r.node->metrics[0].value, 236.0);
+  Metric newer = mk("a", "", 237.0, 101);
+  newer.historical = true;
+  EXPECT_EQ(fleet.apply(topic(MessageKind::kData), data(2, {newer}), 3).node->metrics[0].value, 237.0)
+      << "a strictly newer replayed sample is still the newest value";
+}
+
 TEST(FleetState, SameNodeIdInTwoGroupsIsTwoNodes) {
   FleetState fleet;
   (void)fleet.apply(topic(MessageKind::kBirth, "pi", "a"), birth(1), 1);
