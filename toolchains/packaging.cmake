@@ -136,11 +136,11 @@ string(CONCAT CPACK_DEBIAN_PACKAGE_DESCRIPTION
 #   libtomlplusplus.so.3 -> libtomlplusplus3    libsqlite3.so.0 -> libsqlite3-0
 #   libsystemd.so.0 -> libsystemd0              libprotobuf-c.so.1 -> libprotobuf-c1 (Sparkplug codec)
 #   libcurl.so.4 -> libcurl4 (the gateway's webhook/e-mail notifications)
-# libpaho-mqtt3as pulls libssl3 itself. Keep this
+#   libcrypto.so.3 -> libssl3 (the gateway's password hashes, tokens and sessions: edgemon_auth) Keep this
 # list in step with new target_link_libraries (tests/packaging checks it against NEEDED).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libpaho-mqttpp3-1 (>= 1.2.0), libpaho-mqtt1.3, libtomlplusplus3 (>= 3.2.0), libprotobuf-c1 (>= 1.0.1), libsqlite3-0, libsystemd0, libcurl4")
+    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libpaho-mqttpp3-1 (>= 1.2.0), libpaho-mqtt1.3, libtomlplusplus3 (>= 3.2.0), libprotobuf-c1 (>= 1.0.1), libsqlite3-0, libsystemd0, libcurl4, libssl3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mosquitto")
 
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

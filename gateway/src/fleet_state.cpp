@@ -34,6 +34,11 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
       node.online = true;
       node.bd_seq = msg.bd_seq;
       node.birth_seen = true;
+      // Sparkplug: a birth declares the node's whole metric set; what it leaves out (a ping
+      // target removed by a new configuration) is gone.
+      node.metrics.clear();
+      node.stale.clear();
+      node.index.clear();
       node.aliases.clear();
       node.last_seq = msg.seq;
       break;

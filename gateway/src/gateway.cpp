@@ -10,6 +10,7 @@
 #include "edgemon/common/sparkplug_codec.h"
 #include "edgemon/common/version.h"
 #include "edgemon/gateway/history_api.h"
+#include "edgemon/gateway/managed_targets.h"
 #include "edgemon/gateway/prometheus_text.h"
 #include "edgemon/gateway/reports_api.h"
 
@@ -107,15 +108,21 @@ Status Gateway::start() {
     if (!rows) return json_reply(500, dump({{"error", rows.error().message}}));
     if (query->csv) {
       return ApiReply{200, reports_csv(*rows, *query), "text/csv; charset=utf-8",
-                      "edgemon-reports-" + query->from_day + "-" + query->to_day + ".csv"};
+                      "edgemon-reports-" + query->from_day + "-" + query->to_day + ".csv", {}};
     }
     return json_reply(200, dump(reports_json(*rows, *query)));
+  };
+  api.node_resource = [this](const std::string& method, std::string_view path, const std::string& body) {
+    return targets_api(method, path, body);
   };
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
   api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };
+  auto auth = AuthService::open(config_.auth, config_.state_dir, clock_, /*listener_tls=*/false);
+  if (!auth) return auth.error();
+  auth_ = std::move(*auth);
   http_ = std::make_unique<HttpServer>(io_, HttpOptions{config_.http_bind, static_cast<std::uint16_t>(config_.http_port), config_.web_root},
-                                       std::move(api), hub_);
+                                       std::move(api), hub_, *auth_);
   auto port = http_->start();
   if (!port) return port.error();
   http_port_ = *port;
@@ -204,6 +211,7 @@ void Gateway::ingest(const MqttIncoming& msg) {
     writer_->submit(std::move(batch));
   }
   evaluate(*r.node, kind, sent_ms, live, went_offline);
+  if (kind == MessageKind::kBirth) push_targets_if_needed(*r.node);
   node_changed(*r.node, r.was_online != r.node->online);
 }
 
@@ -276,6 +284,20 @@ void Gateway::restore(Store& store) {
     log::error(kLog, "cannot read uptime history", {{"error", rows.error().message}});
   } else {
     aggregator_.seed(*rows, now_ms);
+  }
+  if (auto configs = store.node_configs(); !configs) {
+    ++restore_failures_;
+    log::error(kLog, "cannot read managed node configuration", {{"error", configs.error().message}});
+  } else {
+    for (const NodeConfig& c : *configs) {
+      auto hosts = parse_managed_targets(c.config);
+      if (!hosts) {
+        ++restore_failures_;
+        log::error(kLog, "managed node configuration unreadable; ignored", {{"node", c.node}});
+        continue;
+      }
+      managed_[c.node] = ManagedTargets{std::move(*hosts), c.version, c.updated_ms};
+    }
   }
 }
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <variant>
 
 #include "edgemon/common/log.h"
 
@@ -113,6 +115,7 @@ Response json_response(const Request& req, http::status status, std::string body
 Response api_response(const Request& req, const ApiReply& reply) {
   Response res = make_response(req, static_cast<http::status>(reply.status), reply.content_type, reply.body);
   res.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers) res.insert(name, value);
   // The file name is ours (never from a request), but keep it to a safe alphabet anyway.
   if (!reply.attachment.empty() &&
       reply.attachment.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
@@ -123,13 +126,31 @@ Response api_response(const Request& req, const ApiReply& reply) {
 }
 
 Response error_response(const Request& req, http::status status, std::string_view message) {
-  return json_response(req, status, std::string(R"({"error":")") + std::string(message) + "\"}");
+  return api_response(req, error_reply(static_cast<unsigned>(status), message));
+}
+
+std::string header(const Request& req, std::string_view name) {
+  const auto it = req.find(name);
+  return it == req.end() ? std::string() : std::string(it->value());
+}
+
+RequestAuth request_auth(const Request& req, const std::string& peer) {
+  return {std::string(req.method_string()), header(req, "Cookie"), header(req, "Authorization"),
+          header(req, "X-CSRF-Token"), header(req, "Origin"), header(req, "Host"), peer};
+}
+
+AuthApiRequest api_request(const Request& req, std::string_view path) {
+  return {std::string(req.method_string()), std::string(path), req.body(), header(req, "Content-Type")};
+}
+
+bool is_safe(const Request& req) {
+  return req.method() == http::verb::get || req.method() == http::verb::head || req.method() == http::verb::options;
 }
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub)
-    : io_(io), options_(std::move(options)), api_(std::move(api)), hub_(hub), acceptor_(io) {}
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub, AuthService& auth)
+    : io_(io), options_(std::move(options)), api_(std::move(api)), hub_(hub), auth_(auth), acceptor_(io) {}
 
 Result<std::uint16_t> HttpServer::start() {
   boost::system::error_code ec;
@@ -189,18 +210,33 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     }
     if (ec) break;  // end of stream, timeout, reset, or malformed request: just close
     Request req = parser.release();
+    std::string peer;
+    if (const auto remote = stream.socket().remote_endpoint(ec); !ec) peer = remote.address().to_string();
     if (websocket::is_upgrade(req)) {
-      if (req.target() == "/ws") {
+      std::optional<Response> refused;
+      if (req.target() != "/ws") {
+        refused = error_response(req, http::status::not_found, "no WebSocket here");
+      } else {
+        const RequestAuth ra = request_auth(req, peer);
+        auto outcome = co_await auth_.authenticate(ra);
+        if (const auto* reply = std::get_if<ApiReply>(&outcome)) {
+          refused = api_response(req, *reply);
+        } else if (!auth_.websocket_origin_ok(std::get<auth::Principal>(outcome), ra)) {
+          log::warn(kLog, "websocket refused: foreign origin", {{"origin", ra.origin}, {"client", peer}});
+          refused = error_response(req, http::status::forbidden, "WebSocket from a foreign Origin");
+        }
+      }
+      if (!refused) {
         stream.expires_never();
         co_await serve_websocket(std::move(stream), std::move(req));
         co_return;
       }
-      Response res = error_response(req, http::status::not_found, "no WebSocket here");
-      res.prepare_payload();
-      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      refused->keep_alive(false);
+      refused->prepare_payload();
+      co_await http::async_write(stream, *refused, asio::redirect_error(asio::use_awaitable, ec));
       break;
     }
-    Response res = handle(req);
+    Response res = co_await respond(req, peer);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     if (req.method() == http::verb::head) res.body().clear();
@@ -229,7 +265,37 @@ QueryParams parse_query(std::string_view target) {
   return out;
 }
 
-Response HttpServer::handle(const Request& req) const {
+asio::awaitable<Response> HttpServer::respond(const Request& req, const std::string& peer) {
+  std::string_view path = req.target();
+  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  const bool api = path.rfind("/api/", 0) == 0 || path == "/metrics" || path == "/ws";
+
+  // Public: the health check, the login itself, and the dashboard's files (its login page).
+  if (path == "/api/login") {
+    if (req.method() != http::verb::post) {
+      Response res = error_response(req, http::status::method_not_allowed, "method not allowed");
+      res.set(http::field::allow, "POST");
+      co_return res;
+    }
+    co_return api_response(req, co_await auth_.login(api_request(req, path), request_auth(req, peer)));
+  }
+  if (!api || (path == "/api/health" && is_safe(req))) co_return handle_get(req);
+
+  const RequestAuth ra = request_auth(req, peer);
+  auto outcome = co_await auth_.authenticate(ra);
+  if (const auto* reply = std::get_if<ApiReply>(&outcome)) co_return api_response(req, *reply);
+  const auth::Principal who = std::get<auth::Principal>(std::move(outcome));
+  if (auto reply = co_await auth_.handle(api_request(req, path), who, ra)) co_return api_response(req, *reply);
+  if (!is_safe(req) && !who.is_admin()) {
+    co_return error_response(req, http::status::forbidden, "a viewer cannot change anything");
+  }
+  if (path.rfind("/api/nodes/", 0) == 0 && api_.node_resource) {
+    co_return api_response(req, api_.node_resource(std::string(req.method_string()), path, req.body()));
+  }
+  co_return handle_get(req);
+}
+
+Response HttpServer::handle_get(const Request& req) const {
   std::string_view target = req.target();
   const auto [limit, offset] = page_of(target);
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);

@@ -8,6 +8,7 @@
 #include "edgemon/common/mqtt_client.h"
 #include "edgemon/common/telemetry.h"
 #include "edgemon/common/clock.h"
+#include "edgemon/gateway/managed_targets.h"
 
 namespace edgemon::gateway {
 namespace {
@@ -53,15 +54,8 @@ int run_push_config_command() {
     return 2;
   }
   const std::int64_t now = to_unix_ms(SystemClock::instance().wall());
-  TelemetryMessage cmd;
-  cmd.kind = MessageKind::kCommand;
-  cmd.timestamp_ms = now;
-  Metric config = make_metric("edgemon/config", "", std::nullopt, now, MetricType::kString);
-  config.text = text.str();
-  cmd.metrics.push_back(std::move(config));
-  Metric version = make_metric("edgemon/config_version", "", std::nullopt, now, MetricType::kString);
-  version.text = g_push.version.empty() ? std::to_string(now) : g_push.version;
-  cmd.metrics.push_back(std::move(version));
+  const std::string version = g_push.version.empty() ? std::to_string(now) : g_push.version;
+  const TelemetryMessage cmd = config_command(text.str(), version, now);
 
   MqttOptions o;
   o.host = g_push.broker;
@@ -86,7 +80,7 @@ int run_push_config_command() {
     std::fprintf(stderr, "push-config: %s\n", s.error().message.c_str());
     return 1;
   }
-  std::printf("push-config: sent version %s to %s (the node reports agent/config/status)\n", version.text.c_str(),
+  std::printf("push-config: sent version %s to %s (the node reports agent/config/status)\n", version.c_str(),
               topic.c_str());
   return 0;
 }

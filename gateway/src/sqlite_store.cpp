@@ -155,6 +155,16 @@ constexpr const char* kMigrations[] = {
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
     CREATE INDEX incidents_end ON incidents(end_ms);
     )sql",
+    // v4: configuration the API manages for a node (its ping targets), re-sent to the node over
+    // Sparkplug NCMD until it reports that version.
+    R"sql(
+    CREATE TABLE node_config (
+      node TEXT PRIMARY KEY,
+      config TEXT NOT NULL,
+      version TEXT NOT NULL,
+      updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {
@@ -571,6 +581,16 @@ class SqliteStore final : public Store {
     return std::optional<std::string>();
   }
 
+  Result<std::vector<NodeConfig>> node_configs() override {
+    Query q(stmt("SELECT node, config, version, updated_ms FROM node_config ORDER BY node"));
+    if (!q) return error("prepare node config").error();
+    std::vector<NodeConfig> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(NodeConfig{q.text(0), q.text(1), q.text(2), q.i64(3)});
+    if (rc != SQLITE_DONE) return error("node config").error();
+    return out;
+  }
+
   Result<std::vector<UptimeDelta>> uptime_since(std::int64_t since_ms) override {
     Query q(stmt("SELECT subject, hour_ms, good, total FROM uptime WHERE hour_ms >= ? ORDER BY subject, hour_ms"));
     if (!q) return error("prepare uptime").error();
@@ -700,6 +720,14 @@ class SqliteStore final : public Store {
       if (!q) return error("prepare alert state");
       q.bind_blob(1, *batch.alert_state).bind(2, now);
       if (q.step() != SQLITE_DONE) return error("save alert state");
+    }
+    for (const NodeConfig& c : batch.node_configs) {
+      Query q(stmt("INSERT INTO node_config(node, config, version, updated_ms) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(node) DO UPDATE SET config = excluded.config, version = excluded.version, "
+                   "updated_ms = excluded.updated_ms"));
+      if (!q) return error("prepare node config");
+      q.bind(1, c.node).bind(2, c.config).bind(3, c.version).bind(4, c.updated_ms);
+      if (q.step() != SQLITE_DONE) return error("save node config");
     }
     return Status::Ok();
   }

@@ -67,9 +67,9 @@ std::uint64_t accepted(std::uint16_t port) {
 }
 
 // Firing webhook notices for one alert type (a resolved notice says "resolved").
-std::size_t firing_notices(const std::vector<HttpRequest>& requests, const std::string& alert) {
+std::size_t firing_notices(const std::vector<ReceivedRequest>& requests, const std::string& alert) {
   std::size_t n = 0;
-  for (const HttpRequest& r : requests) {
+  for (const ReceivedRequest& r : requests) {
     const json j = json::parse(r.body, nullptr, false);
     if (j.is_object() && j.value("alert", "") == alert && j.value("state", "") == "firing") ++n;
   }
@@ -243,7 +243,7 @@ timeout = 5.0
   // The resolved notice follows.
   const auto after = webhook.wait_for(2, 10s);
   std::size_t resolved = 0;
-  for (const HttpRequest& r : after) {
+  for (const ReceivedRequest& r : after) {
     const json j = json::parse(r.body, nullptr, false);
     if (j.is_object() && j.value("alert", "") == "STORAGE_FAILED" && j.value("state", "") == "resolved") ++resolved;
   }

@@ -4,7 +4,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "support/net.h"
+#include "support/ws_client.h"
 
 namespace edgemon::test {
 
@@ -15,13 +18,38 @@ TestFleet::TestFleet(bool with_gateway, const std::string& gateway_toml) : dir_(
   std::vector<std::string> argv = {EDGEMON_GATEWAY_BIN, "--broker", "127.0.0.1", "--port", std::to_string(broker_->port()),
                                    "--http-port", std::to_string(http_port_), "--state-dir", dir_.file("state"),
                                    "--web-root", EDGEMON_WEB_DIST, "--reconnect-max", "1"};
-  if (!gateway_toml.empty()) {
-    write_file(dir_.file("gateway.toml"), gateway_toml);
-    argv.push_back("--config");
-    argv.push_back(dir_.file("gateway.toml"));
-  }
+  write_file(dir_.file("gateway.toml"), gateway_toml + "\n[auth]\nadmin_user = \"" + kAdminUser +
+                                           "\"\nadmin_password = \"" + kAdminPassword + "\"\n");
+  argv.push_back("--config");
+  argv.push_back(dir_.file("gateway.toml"));
   gateway_argv_ = std::move(argv);
   restart_gateway();
+  authorization_ = "Bearer " + create_admin_token(http_port_, "test-harness");
+  set_default_authorization(authorization_);
+}
+
+std::string create_admin_token(std::uint16_t port, const std::string& name) {
+  HttpRequest login;
+  login.method = "POST";
+  login.path = "/api/login";
+  login.default_auth = false;
+  login.body = nlohmann::json{{"user", TestFleet::kAdminUser}, {"password", TestFleet::kAdminPassword}}.dump();
+  const HttpResponse session = http_request(port, login);
+  if (session.status != 200) {
+    throw std::runtime_error("harness login failed: HTTP " + std::to_string(session.status) + " " + session.body);
+  }
+  HttpRequest create;
+  create.method = "POST";
+  create.path = "/api/tokens";
+  create.default_auth = false;
+  create.headers = {{"Cookie", cookie_from(session, "edgemon_session")},
+                    {"X-CSRF-Token", nlohmann::json::parse(session.body).at("csrf_token").get<std::string>()}};
+  create.body = nlohmann::json{{"name", name}, {"role", "admin"}}.dump();
+  const HttpResponse token = http_request(port, create);
+  if (token.status != 201) {
+    throw std::runtime_error("harness token failed: HTTP " + std::to_string(token.status) + " " + token.body);
+  }
+  return nlohmann::json::parse(token.body).at("token").get<std::string>();
 }
 
 void TestFleet::restart_gateway() {

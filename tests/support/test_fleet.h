@@ -23,8 +23,15 @@ struct AgentOptions {
 
 class TestFleet {
  public:
+  // The gateway's first admin, from [auth] admin_password in its config.
+  static constexpr const char* kAdminUser = "admin";
+  static constexpr const char* kAdminPassword = "edgemon-test-admin-pw";
+
   // Broker + gateway (unless with_gateway is false), no agents yet.
-  // `gateway_toml`: a config file for the gateway (rules, notifications), passed with --config.
+  // `gateway_toml`: a config file for the gateway (rules, notifications), passed with --config;
+  // an [auth] section with the admin above is appended. Once the gateway listens, the fleet logs
+  // in, creates an admin API token ("test-harness") and makes it the default credential of
+  // http_get/http_request/WsClient (ws_client.h).
   explicit TestFleet(bool with_gateway = true, const std::string& gateway_toml = "");
   ~TestFleet();
 
@@ -42,6 +49,8 @@ class TestFleet {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_) + "/"; }
   std::string database() const { return dir_.file("state/edgemon.db"); }
   const TempDir& dir() const { return dir_; }
+  // "Bearer emt_..." of the harness's admin token.
+  const std::string& authorization() const { return authorization_; }
   // Every process's log, for failure messages.
   std::string logs();
 
@@ -52,7 +61,12 @@ class TestFleet {
   std::vector<std::string> gateway_argv_;
   int gateway_starts_ = 0;
   ChildProcess gateway_;
+  std::string authorization_;
   std::map<std::string, ChildProcess> agents_;
 };
+
+// Logs in as the fleet's admin and creates an admin API token called `name`; returns the token.
+// Throws std::runtime_error on failure.
+std::string create_admin_token(std::uint16_t port, const std::string& name);
 
 }  // namespace edgemon::test

@@ -66,7 +66,7 @@ void HttpReceiver::serve() {
       http::request<http::string_body> req;
       http::read(sock, buf, req, ec);
       if (ec) break;
-      HttpRequest r;
+      ReceivedRequest r;
       r.method = std::string(req.method_string());
       r.target = std::string(req.target());
       for (const auto& f : req) r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
@@ -87,7 +87,7 @@ void HttpReceiver::serve() {
   }
 }
 
-std::vector<HttpRequest> HttpReceiver::wait_for(std::size_t count, std::chrono::milliseconds timeout) {
+std::vector<ReceivedRequest> HttpReceiver::wait_for(std::size_t count, std::chrono::milliseconds timeout) {
   std::unique_lock lock(m_);
   cv_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
   return requests_;

@@ -14,7 +14,7 @@
 
 namespace edgemon::test {
 
-struct HttpRequest {
+struct ReceivedRequest {
   std::string method;
   std::string target;
   std::map<std::string, std::string> headers;  // lower-case names
@@ -29,7 +29,7 @@ class HttpReceiver {
   HttpReceiver& operator=(const HttpReceiver&) = delete;
   std::uint16_t port() const { return port_; }
   // Waits until at least `count` requests arrived; returns them all.
-  std::vector<HttpRequest> wait_for(std::size_t count, std::chrono::milliseconds timeout);
+  std::vector<ReceivedRequest> wait_for(std::size_t count, std::chrono::milliseconds timeout);
 
  private:
   void serve();
@@ -39,7 +39,7 @@ class HttpReceiver {
   std::uint16_t port_ = 0;
   std::mutex m_;
   std::condition_variable cv_;
-  std::vector<HttpRequest> requests_;
+  std::vector<ReceivedRequest> requests_;
   bool stopping_ = false;
   std::thread thread_;
 };

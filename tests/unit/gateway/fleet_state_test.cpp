@@ -124,11 +124,10 @@ TEST(FleetState, DeathMarksEveryMetricStaleUntilItIsSetAgain) {
   const NodeState& n = *fleet.apply(topic(MessageKind::kDeath), death(4), 9).node;
   EXPECT_EQ(n.stale, (std::vector<bool>{true, true}));
   EXPECT_TRUE(fleet.node_json(n)["metrics"][1]["stale"].get<bool>());
-  // The next session's birth sets only "a"; "b" stays stale until a message carries it.
-  (void)fleet.apply(topic(MessageKind::kBirth), birth(5, {mk("a", "", 3.0, 20)}), 20);
-  EXPECT_EQ(n.stale, (std::vector<bool>{false, true}));
-  (void)fleet.apply(topic(MessageKind::kData), data(1, {mk("b", "", 4.0, 21)}), 21);
+  // The next session's birth sets the metric set afresh: nothing stale is left.
+  (void)fleet.apply(topic(MessageKind::kBirth), birth(5, {mk("a", "", 3.0, 20), mk("b", "", 4.0, 20)}), 20);
   EXPECT_EQ(n.stale, (std::vector<bool>{false, false}));
+  EXPECT_FALSE(fleet.node_json(n)["metrics"][1]["stale"].get<bool>());
 }
 
 TEST(FleetState, StaleDeathFromAnEarlierSessionIsIgnored) {
@@ -240,6 +239,17 @@ TEST(FleetState, HistoricalSampleDoesNotOverwriteALiveValueOfTheSameMillisecond)
   newer.historical = true;
   EXPECT_EQ(fleet.apply(topic(MessageKind::kData), data(2, {newer}), 3).node->metrics[0].value, 237.0)
       << "a strictly newer replayed sample is still the newest value";
+}
+
+TEST(FleetState, ANewBirthDeclaresTheWholeMetricSet) {
+  FleetState fleet;
+  (void)fleet.apply(topic(MessageKind::kBirth), birth(1, {mk("ping/a/up", "", 1.0, 1), mk("ping/b/up", "", 1.0, 1)}), 1);
+  const ApplyResult r = fleet.apply(topic(MessageKind::kBirth), birth(2, {mk("ping/b/up", "", 0.0, 2)}), 2);
+  ASSERT_EQ(r.node->metrics.size(), 1u) << "a target left out of the new birth is gone";
+  EXPECT_EQ(r.node->metrics[0].name, "ping/b/up");
+  EXPECT_EQ(r.node->metrics[0].value, 0.0);
+  EXPECT_EQ(r.node->stale.size(), 1u);
+  EXPECT_EQ(r.node->index.count("ping/a/up"), 0u);
 }
 
 TEST(FleetState, SameNodeIdInTwoGroupsIsTwoNodes) {

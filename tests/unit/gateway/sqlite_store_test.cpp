@@ -83,9 +83,9 @@ std::vector<std::int64_t> times(const std::vector<SeriesPoint>& pts) {
 TEST_F(SqliteStoreTest, NewDatabaseIsAtTheLatestSchemaVersion) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, DatabaseIsInWalMode) {
@@ -216,7 +216,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   auto a = store->query("g", "n", "a", 0, 100, 10);
   ASSERT_TRUE(a.ok());
   ASSERT_EQ(a->size(), 1u);
@@ -243,7 +243,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
   auto s = open_sqlite_store(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr(path_));
-  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (3)"));
+  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (4)"));
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA user_version"), "99") << "a refused database is not migrated";
 }
@@ -397,7 +397,7 @@ TEST_F(SqliteStoreV3Test, MigratesAVersion2DatabaseKeepingItsDataAndRollsItUp) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   auto pts = store->query("plant", "pi-1", "ping/gw/rtt", 0, kDayStart + kDay, 10);
   ASSERT_TRUE(pts.ok());
   EXPECT_EQ(times(*pts), (std::vector<std::int64_t>{kDayStart, kDayStart + 30'000, kDayStart + 60'000}));
@@ -437,9 +437,10 @@ TEST_F(SqliteStoreV3Test, BatchWriteIsAllOrNothing) {
   b.uptime.push_back(UptimeDelta{"plant/pi-1", kDayStart, 10, 10});
   b.incidents.push_back(StoredIncident{"plant/pi-1", "r", "T", "warning", kDayStart, std::nullopt});
   b.alert_state = std::string("{\"v\":1}");
+  b.node_configs.push_back(NodeConfig{"plant/pi-1", R"({"ping_hosts":["10.0.0.1"]})", "api-1", kDayStart});
   b.events.push_back(StoredEvent{kDayStart, "plant/pi-1", "r", "T", "ok", "firing", "x", "warning", false});
   b.events.push_back(StoredEvent{kDayStart, "boom", "r", "T", "ok", "firing", "x", "warning", false});
-  EXPECT_EQ(b.rows(), 8u);
+  EXPECT_EQ(b.rows(), 9u);
 
   Status s = store->write(b);
   ASSERT_FALSE(s.ok());
@@ -448,7 +449,7 @@ TEST_F(SqliteStoreV3Test, BatchWriteIsAllOrNothing) {
   {
     RawDb raw(path_);
     for (const char* table : {"nodes", "series", "samples", "rollup_dirty", "events", "incidents", "uptime",
-                              "report_dirty", "alert_state"}) {
+                              "report_dirty", "alert_state", "node_config"}) {
       EXPECT_EQ(raw.text((std::string("SELECT count(*) FROM ") + table).c_str()), "0") << table;
     }
   }
@@ -466,6 +467,28 @@ TEST_F(SqliteStoreV3Test, BatchWriteIsAllOrNothing) {
   EXPECT_EQ(raw.text("SELECT count(*) FROM samples"), "3");
   EXPECT_EQ(raw.text("SELECT count(*) FROM rollup_dirty"), "3") << "one dirty row per (series, minute)";
   EXPECT_EQ(raw.text("SELECT count(*) FROM events"), "1");
+}
+
+TEST_F(SqliteStoreV3Test, NodeConfigsAreUpsertedByNodeAndKeptAcrossReopen) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.node_configs.push_back(NodeConfig{"plant/pi-2", R"({"ping_hosts":[]})", "api-1", 10});
+    b.node_configs.push_back(NodeConfig{"plant/pi-1", R"({"ping_hosts":["a"]})", "api-2", 20});
+    b.node_configs.push_back(NodeConfig{"plant/pi-1", R"({"ping_hosts":["a","b"]})", "api-3", 30});  // later wins
+    ASSERT_TRUE(store->write(b).ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto all = store->node_configs();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].node, "plant/pi-1");
+  EXPECT_EQ((*all)[0].config, R"({"ping_hosts":["a","b"]})");
+  EXPECT_EQ((*all)[0].version, "api-3");
+  EXPECT_EQ((*all)[0].updated_ms, 30);
+  EXPECT_EQ((*all)[1].node, "plant/pi-2");
 }
 
 TEST_F(SqliteStoreV3Test, AlertStateIsReplacedAndKeptByteForByte) {
@@ -854,7 +877,7 @@ TEST_F(SqliteStoreV3Test, ReaderConnectionSeesTheWritersDataAndCannotWrite) {
   ro.read_only = true;
   auto reader = open_with(ro);
   ASSERT_NE(reader, nullptr);
-  EXPECT_EQ(reader->schema_version(), 3);
+  EXPECT_EQ(reader->schema_version(), 4);
   WriteBatch b = samples("pi-1", {mk("rtt", "ms", 5.0, kDayStart)});
   b.events.push_back(StoredEvent{kDayStart, "plant/pi-1", "r", "T", "ok", "firing", "x", "warning", false});
   b.alert_state = std::string("s");

@@ -17,10 +17,13 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "edgemon/common/clock.h"
 #include "edgemon/common/mqtt_client.h"
 #include "edgemon/gateway/aggregator.h"
+#include "edgemon/gateway/auth_service.h"
 #include "edgemon/gateway/asio_prelude.h"
 #include "edgemon/gateway/fleet_state.h"
 #include "edgemon/gateway/gateway_config.h"
@@ -76,6 +79,11 @@ class Gateway {
   std::string health_json() const;
   std::string metrics_text() const;  // Prometheus text exposition (prometheus_text.h)
   std::string state_topic() const;
+  // /api/nodes/<group>/<node>/targets[/<host>]: GET the reported and managed targets, POST
+  // {"host"} adds one, DELETE removes one (gateway_targets.cpp; managed_targets.h).
+  ApiReply targets_api(const std::string& method, std::string_view path, const std::string& body);
+  // Sends `key`'s managed targets to the node (NCMD) if it is online and reports another version.
+  void push_targets_if_needed(const NodeState& node);
 
   GatewayConfig config_;
   const Clock& clock_;
@@ -85,6 +93,7 @@ class Gateway {
   FleetState fleet_;
   Aggregator aggregator_;
   WsHub hub_;
+  std::unique_ptr<AuthService> auth_;  // before http_: the server holds a reference
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<MqttClient> mqtt_;
   rules::Evaluator evaluator_;
@@ -99,6 +108,12 @@ class Gateway {
   std::int64_t last_uptime_flush_ms_ = 0;
   std::int64_t last_storage_sample_ms_ = 0;
   std::uint64_t restore_failures_ = 0;
+  struct ManagedTargets {
+    std::vector<std::string> hosts;
+    std::string version;
+    std::int64_t updated_ms = 0;
+  };
+  std::map<std::string, ManagedTargets> managed_;  // node key -> targets set through the API
   std::map<std::string, std::size_t> alerts_per_node_;  // fed to the aggregator's status
   // WebSocket coalescing: node key -> last sent (ms); nodes with unsent changes.
   std::map<std::string, std::int64_t> last_node_sent_ms_;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "edgemon/auth/auth_config.h"
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
@@ -29,6 +30,7 @@ struct GatewayConfig {
   log::Level log_level = log::Level::kInfo;
   rules::RuleSet rules;                     // [alerting], [[rules]], [[silences]], [[maintenance]]
   notify::NotifyConfig notify;              // [notify.webhook], [notify.email], [notify.mqtt]
+  auth::AuthConfig auth;                    // [auth]: first admin, sessions, origins (docs/auth.md)
 };
 
 // Errors: kInvalidArgument listing each bad key with file:line.

@@ -62,16 +62,25 @@ struct NodeSamples {
 };
 
 // Everything one write() commits in one transaction.
+// Configuration the API manages for one node (upserted whole).
+struct NodeConfig {
+  std::string node;     // "<group>/<node>"
+  std::string config;   // JSON, e.g. {"ping_hosts":["10.0.0.1"]}
+  std::string version;  // what the node reports as agent/config/version once it applied it
+  std::int64_t updated_ms = 0;
+};
+
 struct WriteBatch {
   std::vector<NodeSamples> samples;
   std::vector<StoredEvent> events;
   std::vector<StoredIncident> incidents;   // upserts, as upsert_incident()
   std::vector<UptimeDelta> uptime;         // good/total ADDED to the stored (subject, hour) row
   std::optional<std::string> alert_state;  // opaque blob; replaces the stored one
+  std::vector<NodeConfig> node_configs;    // upserts by node
 
-  // Sample metrics + events + incidents + uptime deltas (+1 for alert_state).
+  // Sample metrics + events + incidents + uptime deltas + node configs (+1 for alert_state).
   std::size_t rows() const {
-    std::size_t n = events.size() + incidents.size() + uptime.size() + (alert_state ? 1 : 0);
+    std::size_t n = events.size() + incidents.size() + uptime.size() + node_configs.size() + (alert_state ? 1 : 0);
     for (const NodeSamples& s : samples) n += s.metrics.size();
     return n;
   }
@@ -153,6 +162,8 @@ class Store {
   virtual Result<std::vector<StoredIncident>> incidents(std::size_t limit, std::size_t offset) = 0;
   // The last alert_state written, or nullopt if none ever was.
   virtual Result<std::optional<std::string>> alert_state() = 0;
+  // Every managed node configuration, by node.
+  virtual Result<std::vector<NodeConfig>> node_configs() = 0;
   // Uptime rows with hour_ms >= since_ms, ordered by (subject, hour_ms): seeds in-memory uptime
   // windows at start.
   virtual Result<std::vector<UptimeDelta>> uptime_since(std::int64_t since_ms) = 0;
