@@ -3,13 +3,16 @@ import { el, setText } from './dom';
 import { formatAgo, formatPercent, formatRtt, formatUptime } from './format';
 import { CPU_TOTAL, findMetric, pingTargets } from './metrics';
 import type { NodeStatus } from './protocol';
+import { nodeHref } from './router';
 import type { NodeEntry } from './store';
 
-const STATUS_ICON: Record<NodeStatus, string> = { HEALTHY: '●', DEGRADED: '▲', DOWN: '✖', UNKNOWN: '?' };
+export const STATUS_ICON: Record<NodeStatus, string> = { HEALTHY: '●', DEGRADED: '▲', DOWN: '✖', UNKNOWN: '?' };
 
 export class NodeCard {
   readonly root: HTMLElement;
   private readonly idEl = el('h2', 'node-id');
+  /** The card's link to the node's detail page; its ::after covers the whole card. */
+  private readonly linkEl = el('a', 'card-link');
   private readonly groupEl = el('span', 'node-group');
   private readonly statusEl = el('span', 'badge');
   private readonly cpuEl = el('span', 'cpu-value');
@@ -24,8 +27,9 @@ export class NodeCard {
 
   constructor(entry: NodeEntry) {
     const root = el('article', 'card');
-    root.tabIndex = 0;
     root.dataset['testid'] = 'node-card';
+    this.linkEl.dataset['testid'] = 'node-link';
+    this.idEl.append(this.linkEl);
     this.cpuEl.dataset['testid'] = 'cpu';
     this.statusEl.dataset['testid'] = 'status';
     this.seenEl.dataset['testid'] = 'last-seen';
@@ -63,7 +67,9 @@ export class NodeCard {
       root.classList.toggle(`is-${s}`, node.status.toLowerCase() === s);
     }
     root.classList.toggle('is-offline', !node.online);
-    setText(this.idEl, node.id);
+    setText(this.linkEl, node.id);
+    const href = nodeHref(node.group, node.id);
+    if (this.linkEl.getAttribute('href') !== href) this.linkEl.setAttribute('href', href);
     setText(this.groupEl, node.group);
     // Colour and an icon and a word: status never depends on colour alone.
     setText(this.statusEl, `${STATUS_ICON[node.status]} ${node.status}`);
@@ -84,7 +90,7 @@ export class NodeCard {
     this.lastSeen = node.last_seen;
     this.tick(nowMs);
 
-    root.setAttribute(
+    this.linkEl.setAttribute(
       'aria-label',
       `${node.id}${node.group ? ` (${node.group})` : ''}: ${node.status.toLowerCase()}` +
         (node.status_reason ? ` (${node.status_reason})` : '') +

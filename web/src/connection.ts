@@ -11,6 +11,11 @@ export interface ConnectionOptions {
   url: string;
   onMessage: (msg: ServerMessage) => void;
   onState: (state: ConnState) => void;
+  /**
+   * A socket closed without ever opening (the handshake failed: gateway down, or 401 because the
+   * session expired — the browser does not tell which). Reconnecting continues unless stop() is called.
+   */
+  onOpenFailed?: () => void;
 }
 
 export const BACKOFF_MIN_MS = 500;
@@ -37,13 +42,20 @@ export class Connection {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSeq = 0;
+  private running = false;
+  private listening = false;
   /** Messages whose seq was not lastSeq + 1 (diagnostics only; each message is a full state). */
   seqGaps = 0;
 
   constructor(private readonly opts: ConnectionOptions) {}
 
   start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.attempt = 0;
     this.connect();
+    if (this.listening) return;
+    this.listening = true;
     // Come back quickly when the network returns instead of waiting out a long backoff.
     window.addEventListener('online', () => this.retryNow());
     document.addEventListener('visibilitychange', () => {
@@ -51,9 +63,23 @@ export class Connection {
     });
   }
 
+  /** Closes the socket and stops reconnecting (logout, session expired). */
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onmessage = null;
+      ws.onclose = null;
+      ws.close();
+    }
+  }
+
   /** Skips the remaining backoff wait, if any. */
   retryNow(): void {
-    if (this.timer === undefined) return;
+    if (this.timer === undefined || !this.running) return;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.connect();
@@ -70,6 +96,10 @@ export class Connection {
       return;
     }
     this.ws = ws;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+    };
     ws.onmessage = (ev: MessageEvent) => {
       if (typeof ev.data !== 'string') return;
       const msg = parseMessage(ev.data);
@@ -89,12 +119,14 @@ export class Connection {
       if (this.ws !== ws) return;
       this.ws = null;
       this.scheduleReconnect();
+      if (!opened) this.opts.onOpenFailed?.();
     };
     // An error is always followed by close; nothing else to do here.
     ws.onerror = () => {};
   }
 
   private scheduleReconnect(): void {
+    if (!this.running) return;
     const delay = backoffDelay(this.attempt++);
     this.opts.onState({ kind: 'reconnecting', at: performance.now() + delay });
     this.timer = setTimeout(() => {

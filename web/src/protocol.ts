@@ -13,6 +13,32 @@ export interface Metric {
   unit: string;
   /** ms since the epoch; 0 when the gateway did not send one. */
   ts: number;
+  /** true when the value is from a session that has ended (after an NDEATH). */
+  stale: boolean;
+  /** A String/Text metric's value (value is then null). */
+  text?: string;
+}
+
+/** Uptime % per window; null when nothing was counted. */
+export interface Uptime {
+  h1: number | null;
+  h24: number | null;
+  d7: number | null;
+  d30: number | null;
+}
+
+/** The gateway's rolling view of one probed target (`targets` in a node message). */
+export interface TargetInfo {
+  family: string;
+  target: string;
+  active: boolean;
+  /** 0 unknown, 1 up, 2 degraded, 3 down. */
+  state: number | null;
+  loss_pct: number | null;
+  rtt_avg: number | null;
+  rtt_min: number | null;
+  rtt_max: number | null;
+  uptime: Uptime;
 }
 
 /** The gateway's aggregated health of a node (docs/protocol.md). */
@@ -27,6 +53,8 @@ export interface FleetNode {
   status_reason: string;
   /** Uptime % over the last 24 h; null when nothing was counted. */
   uptime24h: number | null;
+  uptime: Uptime;
+  targets: TargetInfo[];
   /** ms since the epoch; 0 when unknown. */
   last_seen: number;
   metrics: Metric[];
@@ -46,14 +74,42 @@ function finiteOr(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
+function numberOrNull(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
 function parseMetric(v: unknown): Metric | null {
   if (!isObject(v) || typeof v['name'] !== 'string') return null;
   const value = v['value'];
-  return {
+  const metric: Metric = {
     name: v['name'],
-    value: typeof value === 'number' && Number.isFinite(value) ? value : null,
+    value: numberOrNull(value),
     unit: typeof v['unit'] === 'string' ? v['unit'] : '',
     ts: finiteOr(v['ts'], 0),
+    stale: v['stale'] === true,
+  };
+  if (typeof value === 'string') metric.text = value;
+  else if (typeof value === 'boolean') metric.value = value ? 1 : 0;
+  return metric;
+}
+
+function parseUptime(v: unknown): Uptime {
+  const u = isObject(v) ? v : {};
+  return { h1: numberOrNull(u['1h']), h24: numberOrNull(u['24h']), d7: numberOrNull(u['7d']), d30: numberOrNull(u['30d']) };
+}
+
+function parseTarget(v: unknown): TargetInfo | null {
+  if (!isObject(v) || typeof v['target'] !== 'string') return null;
+  return {
+    family: typeof v['family'] === 'string' ? v['family'] : '',
+    target: v['target'],
+    active: v['active'] !== false,
+    state: numberOrNull(v['state']),
+    loss_pct: numberOrNull(v['loss_pct']),
+    rtt_avg: numberOrNull(v['rtt_avg']),
+    rtt_min: numberOrNull(v['rtt_min']),
+    rtt_max: numberOrNull(v['rtt_max']),
+    uptime: parseUptime(v['uptime']),
   };
 }
 
@@ -73,15 +129,24 @@ export function parseNode(v: unknown): FleetNode | null {
       if (metric) metrics.push(metric);
     }
   }
+  const targets: TargetInfo[] = [];
+  if (Array.isArray(v['targets'])) {
+    for (const t of v['targets']) {
+      const target = parseTarget(t);
+      if (target) targets.push(target);
+    }
+  }
   const online = v['online'] === true;
-  const uptime = isObject(v['uptime']) ? v['uptime']['24h'] : null;
+  const uptime = parseUptime(v['uptime']);
   return {
     group: typeof v['group'] === 'string' ? v['group'] : '',
     id: v['id'],
     online,
     status: parseStatus(v['status'], online),
     status_reason: typeof v['status_reason'] === 'string' ? v['status_reason'] : '',
-    uptime24h: typeof uptime === 'number' && Number.isFinite(uptime) ? uptime : null,
+    uptime24h: uptime.h24,
+    uptime,
+    targets,
     last_seen: finiteOr(v['last_seen'], 0),
     metrics,
   };

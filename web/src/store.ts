@@ -43,6 +43,19 @@ export class FleetStore {
     }
   }
 
+  get(key: string): NodeEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Forgets everything (logout). */
+  clear(): void {
+    for (const key of [...this.entries.keys()]) {
+      this.entries.delete(key);
+      this.listener.remove(key);
+    }
+    this.updateCounts.clear();
+  }
+
   all(): IterableIterator<NodeEntry> {
     return this.entries.values();
   }

@@ -42,6 +42,14 @@ export class DashboardView implements StoreListener {
     this.renderCounts();
   }
 
+  /** Moves keyboard focus to a node's card link (when coming back from its detail page). */
+  focusNode(key: string): boolean {
+    const link = this.cards.get(key)?.card.root.querySelector('a');
+    if (!link) return false;
+    link.focus();
+    return true;
+  }
+
   setConnState(state: ConnState): void {
     this.conn = state;
     this.connEl.dataset['state'] = state.kind;
