@@ -144,6 +144,11 @@ Status Gateway::start() {
     return MqttWill{state_topic(), off.dump(), 1, true};
   });
   mqtt_->on_connected([this] {
+    // A broker without persistence lost the retained readable state: publish it all again.
+    asio::post(io_, [this] {
+      published_online_.clear();
+      published_discovery_.clear();
+    });
     const nlohmann::json on = {{"online", true}, {"timestamp", to_unix_ms(clock_.wall())}};
     if (Status s = mqtt_->publish(state_topic(), on.dump(), 1, true); !s) {
       log::warn(kLog, "cannot publish STATE", {{"error", s.error().message}});
@@ -216,7 +221,7 @@ void Gateway::ingest(const MqttIncoming& msg) {
 }
 
 void Gateway::node_changed(const NodeState& node, bool urgent) {
-  if (hub_.clients() == 0) return;  // nobody watching: no JSON at all
+  if (hub_.clients() == 0 && !config_.republish.enabled) return;  // nobody watching: no JSON at all
   const std::string& key = node.key;
   if (!urgent) {
     pending_nodes_.insert(key);
@@ -224,7 +229,32 @@ void Gateway::node_changed(const NodeState& node, bool urgent) {
   }
   pending_nodes_.erase(key);
   last_node_sent_ms_[key] = to_unix_ms(clock_.wall());
-  hub_.broadcast_node(dump(node_view(node)));
+  send_node(node);
+}
+
+void Gateway::send_node(const NodeState& node) {
+  const nlohmann::json view = node_view(node);
+  if (hub_.clients() > 0) hub_.broadcast_node(dump(view));
+  const RepublishConfig& rc = config_.republish;
+  if (!rc.enabled || !mqtt_ || !mqtt_->connected()) return;
+  const auto publish = [this](const MqttMessage& m, int qos) {
+    if (Status s = mqtt_->publish(m.topic, m.payload, qos, /*retain=*/true); !s) {
+      log::debug(kLog, "republish failed", {{"topic", m.topic}, {"error", s.error().message}});
+      return false;
+    }
+    return true;
+  };
+  publish(state_message(rc, view), 0);
+  const auto online = published_online_.find(node.key);
+  if (online == published_online_.end() || online->second != node.online) {
+    if (publish(availability_message(rc, view), 1)) published_online_[node.key] = node.online;
+  }
+  if (rc.homeassistant) {
+    if (auto discovery = discovery_message(rc, view, kVersion)) {
+      std::string& last = published_discovery_[node.key];
+      if (last != discovery->payload && publish(*discovery, 1)) last = discovery->payload;
+    }
+  }
 }
 
 void Gateway::flush_node_updates(std::int64_t now_ms) {
@@ -237,7 +267,7 @@ void Gateway::flush_node_updates(std::int64_t now_ms) {
     const auto slash = it->find('/');
     if (const NodeState* node = fleet_.find(it->substr(0, slash), it->substr(slash + 1))) {
       last = now_ms;
-      hub_.broadcast_node(dump(node_view(*node)));
+      send_node(*node);
     }
     it = pending_nodes_.erase(it);
   }

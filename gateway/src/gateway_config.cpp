@@ -31,6 +31,7 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   const std::string level = r.get_string("log.level", "info");
   if (!log::parse_level(level, c.log_level)) r.add_error("log.level", "must be debug, info, warn or error");
   c.notify = notify::read_notify_config(r);
+  c.republish = read_republish_config(r);
   c.auth = auth::read_auth_config(r);
   for (std::string_view key : rules::kRuleConfigKeys) r.claim(key);
   auto rule_set = rules::read_rules(r.root(), r.source_name());

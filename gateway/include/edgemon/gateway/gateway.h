@@ -70,6 +70,8 @@ class Gateway {
   // most once a second per node.
   void node_changed(const NodeState& node, bool urgent);
   void flush_node_updates(std::int64_t now_ms);
+  // One node update out: to WebSocket clients, and as readable JSON on MQTT (mqtt_republish.h).
+  void send_node(const NodeState& node);
   void storage_status(bool ok, const std::string& error);
   // Hands one rules notification to the notifier (one notice per alert in the group).
   void deliver(const rules::Notification& n);
@@ -118,6 +120,9 @@ class Gateway {
   // WebSocket coalescing: node key -> last sent (ms); nodes with unsent changes.
   std::map<std::string, std::int64_t> last_node_sent_ms_;
   std::set<std::string> pending_nodes_;
+  // Readable MQTT: what was last published per node (availability, discovery payload).
+  std::map<std::string, bool> published_online_;
+  std::map<std::string, std::string> published_discovery_;
 
   std::uint64_t accepted_ = 0;
   std::uint64_t duplicates_ = 0;

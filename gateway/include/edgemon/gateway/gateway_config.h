@@ -7,6 +7,7 @@
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
+#include "edgemon/gateway/mqtt_republish.h"
 #include "edgemon/gateway/store.h"
 #include "edgemon/notify/notify_config.h"
 #include "edgemon/rules/rule.h"
@@ -30,6 +31,7 @@ struct GatewayConfig {
   log::Level log_level = log::Level::kInfo;
   rules::RuleSet rules;                     // [alerting], [[rules]], [[silences]], [[maintenance]]
   notify::NotifyConfig notify;              // [notify.webhook], [notify.email], [notify.mqtt]
+  RepublishConfig republish;                // [republish]: readable JSON and Home Assistant discovery
   auth::AuthConfig auth;                    // [auth]: first admin, sessions, origins (docs/auth.md)
 };
 
