@@ -51,7 +51,7 @@ rules::RuleSet with_builtin_rules(rules::RuleSet set, const std::string& gateway
 Gateway::Gateway(GatewayConfig config, const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
-      hub_([this] { return nodes_json(); }),
+      hub_([this] { return nodes_json(); }, std::to_string(to_unix_ms(clock.wall()))),
       evaluator_(with_builtin_rules(config_.rules, "_gateway/" + config_.host_id)),
       gateway_node_("_gateway/" + config_.host_id) {}
 

@@ -214,7 +214,9 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     if (const auto remote = stream.socket().remote_endpoint(ec); !ec) peer = remote.address().to_string();
     if (websocket::is_upgrade(req)) {
       std::optional<Response> refused;
-      if (req.target() != "/ws") {
+      std::string_view ws_path = req.target();
+      ws_path = ws_path.substr(0, ws_path.find('?'));
+      if (ws_path != "/ws") {
         refused = error_response(req, http::status::not_found, "no WebSocket here");
       } else {
         const RequestAuth ra = request_auth(req, peer);
@@ -345,7 +347,16 @@ asio::awaitable<void> HttpServer::serve_websocket(beast::tcp_stream stream, Requ
   ws->text(true);
 
   auto client = std::make_shared<WsClient>(ws->get_executor());
-  hub_.attach(client);
+  // ?epoch=E&since=N: resume after frame N of run E (ws_hub.h), else a snapshot.
+  const QueryParams query = parse_query(req.target());
+  std::optional<std::uint64_t> since;
+  if (const auto it = query.find("since"); it != query.end()) {
+    std::uint64_t n = 0;
+    const auto [ptr, err] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (err == std::errc() && ptr == it->second.data() + it->second.size()) since = n;
+  }
+  const auto epoch = query.find("epoch");
+  hub_.attach(client, since, epoch == query.end() ? std::string_view() : std::string_view(epoch->second));
   log::debug(kLog, "websocket client attached", {{"clients", hub_.clients()}});
 
   // Reader: the feed is one-way for now; reading keeps control frames (ping/close) flowing.

@@ -176,3 +176,81 @@ TEST_F(WsHubTest, ClosedClientsIgnoreFurtherFrames) {
 
 }  // namespace
 }  // namespace edgemon::gateway
+
+namespace edgemon::gateway {
+namespace {
+
+class WsHubResumeTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<WsClient> client() { return std::make_shared<WsClient>(io_.get_executor()); }
+  static std::vector<json> drain(WsClient& c) {
+    std::vector<json> frames;
+    while (!c.empty()) frames.push_back(json::parse(*c.pop()));
+    return frames;
+  }
+  asio::io_context io_;
+  WsHub hub_{[] { return std::string("[]"); }, "run-1"};
+};
+
+TEST_F(WsHubResumeTest, ReconnectingClientGetsExactlyTheFramesItMissed) {
+  auto a = client();
+  hub_.attach(a);
+  const auto first = drain(*a);
+  EXPECT_EQ(first[0]["epoch"], "run-1");
+  hub_.broadcast_node(R"({"id":"1"})");
+  hub_.broadcast_node(R"({"id":"2"})");
+  hub_.broadcast("alerts", "[]");
+  auto b = client();
+  EXPECT_TRUE(hub_.attach(b, 1, "run-1"));
+  const auto frames = drain(*b);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0]["type"], "resumed");
+  EXPECT_EQ(frames[0]["since"], 1);
+  EXPECT_EQ(frames[0]["seq"], 3);
+  EXPECT_EQ(frames[1]["seq"], 2);
+  EXPECT_EQ(frames[1]["node"]["id"], "2");
+  EXPECT_EQ(frames[2]["seq"], 3);
+  EXPECT_EQ(frames[2]["type"], "alerts");
+  EXPECT_EQ(hub_.resumes(), 1u);
+  auto c = client();
+  EXPECT_TRUE(hub_.attach(c, 3, "run-1")) << "up to date: resumed with nothing to send";
+  EXPECT_EQ(drain(*c).size(), 1u);
+}
+
+TEST_F(WsHubResumeTest, AnythingUncertainGetsASnapshot) {
+  auto keep = client();
+  hub_.attach(keep);
+  for (int i = 0; i < 5; ++i) hub_.broadcast_node(R"({"id":"x"})");
+  const auto snapshot_for = [&](std::optional<std::uint64_t> since, std::string_view epoch) {
+    auto c = client();
+    const bool resumed = hub_.attach(c, since, epoch);
+    const auto frames = drain(*c);
+    hub_.detach(c);
+    return !resumed && frames.size() == 1 && frames[0]["type"] == "snapshot";
+  };
+  EXPECT_TRUE(snapshot_for(std::nullopt, "run-1")) << "no since";
+  EXPECT_TRUE(snapshot_for(2, "run-0")) << "another run's seqs";
+  EXPECT_TRUE(snapshot_for(2, "")) << "no epoch";
+  EXPECT_TRUE(snapshot_for(9, "run-1")) << "from the future";
+  // Frames broadcast while nobody listened are not kept: no resume across that gap.
+  hub_.detach(keep);
+  hub_.broadcast_node(R"({"id":"y"})");
+  EXPECT_TRUE(snapshot_for(5, "run-1"));
+}
+
+TEST_F(WsHubResumeTest, TooFarBehindForOneQueueGetsASnapshot) {
+  auto keep = client();
+  hub_.attach(keep);
+  for (std::size_t i = 0; i < WsHub::kMaxQueue + 10; ++i) {
+    hub_.broadcast_node(R"({"id":"x"})");
+    (void)drain(*keep);
+  }
+  auto c = client();
+  EXPECT_FALSE(hub_.attach(c, 1, "run-1"));
+  auto d = client();
+  EXPECT_TRUE(hub_.attach(d, hub_.seq() - 10, "run-1"));
+  EXPECT_EQ(drain(*d).size(), 11u);
+}
+
+}  // namespace
+}  // namespace edgemon::gateway
