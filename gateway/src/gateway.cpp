@@ -118,10 +118,13 @@ Status Gateway::start() {
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
   api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };
-  auto auth = AuthService::open(config_.auth, config_.state_dir, clock_, /*listener_tls=*/false);
+  const bool tls = !config_.tls_cert_file.empty();
+  auto auth = AuthService::open(config_.auth, config_.state_dir, clock_, tls);
   if (!auth) return auth.error();
   auth_ = std::move(*auth);
-  http_ = std::make_unique<HttpServer>(io_, HttpOptions{config_.http_bind, static_cast<std::uint16_t>(config_.http_port), config_.web_root},
+  http_ = std::make_unique<HttpServer>(io_,
+                                       HttpOptions{config_.http_bind, static_cast<std::uint16_t>(config_.http_port),
+                                                   config_.web_root, config_.tls_cert_file, config_.tls_key_file},
                                        std::move(api), hub_, *auth_);
   auto port = http_->start();
   if (!port) return port.error();
@@ -169,7 +172,7 @@ Status Gateway::start() {
   if (Status s = notifier_->start(); !s) return s;
   schedule_tick();
 
-  log::info(kLog, "started", {{"version", kVersion}, {"http", config_.http_bind + ":" + std::to_string(http_port_)},
+  log::info(kLog, "started", {{"version", kVersion}, {"http", std::string(tls ? "https://" : "http://") + config_.http_bind + ":" + std::to_string(http_port_)},
                               {"broker", mqtt_->server_uri()}, {"web_root", config_.web_root}});
   return Status::Ok();
 }

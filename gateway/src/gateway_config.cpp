@@ -28,6 +28,12 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   c.http_bind = r.get_string("http.bind", c.http_bind);
   c.http_port = static_cast<int>(r.get_int("http.port", c.http_port, 0, 65535));
   c.web_root = r.get_string("http.web_root", c.web_root);
+  c.tls_cert_file = r.get_string("http.tls_cert_file", c.tls_cert_file);
+  c.tls_key_file = r.get_string("http.tls_key_file", c.tls_key_file);
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    r.add_error(c.tls_cert_file.empty() ? "http.tls_key_file" : "http.tls_cert_file",
+                "set both http.tls_cert_file and http.tls_key_file, or neither");
+  }
   const std::string level = r.get_string("log.level", "info");
   if (!log::parse_level(level, c.log_level)) r.add_error("log.level", "must be debug, info, warn or error");
   c.notify = notify::read_notify_config(r);

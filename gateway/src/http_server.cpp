@@ -7,6 +7,11 @@
 #include <sstream>
 #include <variant>
 
+#include <type_traits>
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+
 #include "edgemon/common/log.h"
 
 namespace edgemon::gateway {
@@ -154,6 +159,20 @@ HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, W
 
 Result<std::uint16_t> HttpServer::start() {
   boost::system::error_code ec;
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "http.tls_cert_file and http.tls_key_file go together");
+    }
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    // TLS 1.2 and 1.3 only.
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                      asio::ssl::context::single_dh_use);
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) return make_error(ErrorCode::kInvalidArgument, "http.tls_cert_file " + options_.tls_cert_file + ": " + ec.message());
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) return make_error(ErrorCode::kInvalidArgument, "http.tls_key_file " + options_.tls_key_file + ": " + ec.message());
+  }
   const auto address = asio::ip::make_address(options_.bind, ec);
   if (ec) return make_error(ErrorCode::kInvalidArgument, "http.bind: not an IP address: " + options_.bind);
   const tcp::endpoint endpoint(address, options_.port);
@@ -189,14 +208,31 @@ asio::awaitable<void> HttpServer::accept_loop() {
 }
 
 asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+  if (!tls_) {
+    co_await serve_stream(beast::tcp_stream(std::move(socket)));
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls_);
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+  co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    ++tls_handshake_failures_;
+    log::debug(kLog, "TLS handshake failed", {{"error", ec.message()}});
+    co_return;
+  }
+  co_await serve_stream(std::move(stream));
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::serve_stream(Stream stream) {
   beast::flat_buffer buffer;
   boost::system::error_code ec;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(kBodyLimit);
-    stream.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       Request dummy;
@@ -211,7 +247,9 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     if (ec) break;  // end of stream, timeout, reset, or malformed request: just close
     Request req = parser.release();
     std::string peer;
-    if (const auto remote = stream.socket().remote_endpoint(ec); !ec) peer = remote.address().to_string();
+    if (const auto remote = beast::get_lowest_layer(stream).socket().remote_endpoint(ec); !ec) {
+      peer = remote.address().to_string();
+    }
     if (websocket::is_upgrade(req)) {
       std::optional<Response> refused;
       std::string_view ws_path = req.target();
@@ -229,7 +267,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
         }
       }
       if (!refused) {
-        stream.expires_never();
+        beast::get_lowest_layer(stream).expires_never();
         co_await serve_websocket(std::move(stream), std::move(req));
         co_return;
       }
@@ -246,7 +284,12 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  } else {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 QueryParams parse_query(std::string_view target) {
@@ -337,8 +380,9 @@ Response HttpServer::handle_get(const Request& req) const {
   return res;
 }
 
-asio::awaitable<void> HttpServer::serve_websocket(beast::tcp_stream stream, Request req) {
-  auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(stream));
+template <class Stream>
+asio::awaitable<void> HttpServer::serve_websocket(Stream stream, Request req) {
+  auto ws = std::make_shared<websocket::stream<Stream>>(std::move(stream));
   ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws->read_message_max(kWsMessageLimit);
   boost::system::error_code ec;

@@ -28,6 +28,8 @@ struct GatewayConfig {
   std::string http_bind = "127.0.0.1";
   int http_port = 8080;                     // 0: any free port (printed at start)
   std::string web_root = "/usr/share/edgemon/web";
+  std::string tls_cert_file;                // [http] tls_cert_file + tls_key_file: HTTPS/WSS only
+  std::string tls_key_file;
   log::Level log_level = log::Level::kInfo;
   rules::RuleSet rules;                     // [alerting], [[rules]], [[silences]], [[maintenance]]
   notify::NotifyConfig notify;              // [notify.webhook], [notify.email], [notify.mqtt]

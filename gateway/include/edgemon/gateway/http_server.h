@@ -18,6 +18,9 @@
 
 #include "edgemon/common/result.h"
 #include "edgemon/gateway/asio_prelude.h"
+
+#include <boost/asio/ssl/context.hpp>
+
 #include "edgemon/gateway/auth_service.h"
 #include "edgemon/gateway/http_api.h"
 #include "edgemon/gateway/ws_hub.h"
@@ -28,6 +31,8 @@ struct HttpOptions {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string web_root;
+  std::string tls_cert_file;  // both set: HTTPS (and WSS) only, TLS 1.2+
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -41,7 +46,11 @@ class HttpServer {
  private:
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket);
-  asio::awaitable<void> serve_websocket(beast::tcp_stream stream, http::request<http::string_body> req);
+  // One connection's requests over a plain or TLS stream.
+  template <class Stream>
+  asio::awaitable<void> serve_stream(Stream stream);
+  template <class Stream>
+  asio::awaitable<void> serve_websocket(Stream stream, http::request<http::string_body> req);
   // The answer to one (non-upgrade) request: authentication first, then the route.
   asio::awaitable<http::response<http::string_body>> respond(const http::request<http::string_body>& req,
                                                             const std::string& peer);
@@ -54,6 +63,12 @@ class HttpServer {
   WsHub& hub_;
   AuthService& auth_;
   tcp::acceptor acceptor_;
+  std::unique_ptr<asio::ssl::context> tls_;  // set when the listener has TLS
+  std::uint64_t tls_handshake_failures_ = 0;
+
+ public:
+  bool has_tls() const { return tls_ != nullptr; }
+  std::uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
 };
 
 }  // namespace edgemon::gateway
