@@ -115,6 +115,8 @@ Status Gateway::start() {
   api.node_resource = [this](const std::string& method, std::string_view path, const std::string& body) {
     return targets_api(method, path, body);
   };
+  api.silences = [this](const std::string& method, std::string_view path, const std::string& body,
+                        const std::string& user) { return silences_api(method, path, body, user); };
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
   api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };

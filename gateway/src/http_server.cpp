@@ -334,6 +334,9 @@ asio::awaitable<Response> HttpServer::respond(const Request& req, const std::str
   if (!is_safe(req) && !who.is_admin()) {
     co_return error_response(req, http::status::forbidden, "a viewer cannot change anything");
   }
+  if ((path == "/api/silences" || path.rfind("/api/silences/", 0) == 0) && api_.silences) {
+    co_return api_response(req, api_.silences(std::string(req.method_string()), path, req.body(), who.user));
+  }
   if (path.rfind("/api/nodes/", 0) == 0 && api_.node_resource) {
     co_return api_response(req, api_.node_resource(std::string(req.method_string()), path, req.body()));
   }

@@ -34,6 +34,8 @@ const std::vector<Route>& protected_routes() {
       {"GET", "/api/me", ""},
       {"GET", "/api/users", ""},
       {"GET", "/api/tokens", ""},
+      {"GET", "/api/silences", ""},
+      {"GET", "/api/nodes/edgemon/x/targets", ""},
       {"GET", "/api/no-such-endpoint", ""},
       {"HEAD", "/api/nodes", ""},
       {"POST", "/api/logout", ""},
@@ -42,6 +44,10 @@ const std::vector<Route>& protected_routes() {
       {"DELETE", "/api/users/admin", ""},
       {"POST", "/api/tokens", R"({"name":"eve","role":"admin"})"},
       {"DELETE", "/api/tokens/test-harness", ""},
+      {"POST", "/api/silences", R"({"match":{"node":"*"},"duration":"1h"})"},
+      {"DELETE", "/api/silences/1", ""},
+      {"POST", "/api/nodes/edgemon/x/targets", R"({"host":"10.0.0.1"})"},
+      {"DELETE", "/api/nodes/edgemon/x/targets/10.0.0.1", ""},
       {"POST", "/api/nodes", "{}"},
       {"PUT", "/api/fleet", "{}"},
   };
@@ -182,8 +188,8 @@ TEST(ApiAuth, AViewerCanReadButChangeNothing) {
       EXPECT_EQ(by_basic.status, 403) << route.method << " " << route.path << ": " << by_basic.body;
     } else if (route.path == "/api/users" || route.path == "/api/tokens") {
       EXPECT_EQ(by_cookie.status, 403) << "only admins see users and tokens: " << route.path;
-    } else if (route.path == "/api/no-such-endpoint") {
-      EXPECT_EQ(by_cookie.status, 404);
+    } else if (route.path == "/api/no-such-endpoint" || route.path == "/api/nodes/edgemon/x/targets") {
+      EXPECT_EQ(by_cookie.status, 404);  // no such endpoint / node
     } else {
       EXPECT_EQ(by_cookie.status, 200) << route.method << " " << route.path << ": " << by_cookie.body;
       EXPECT_EQ(by_basic.status, 200) << route.method << " " << route.path << ": " << by_basic.body;

@@ -84,6 +84,9 @@ class Gateway {
   // /api/nodes/<group>/<node>/targets[/<host>]: GET the reported and managed targets, POST
   // {"host"} adds one, DELETE removes one (gateway_targets.cpp; managed_targets.h).
   ApiReply targets_api(const std::string& method, std::string_view path, const std::string& body);
+  // /api/silences[/<id>]: list, add (admin), remove (admin) runtime silences (gateway_silences.cpp).
+  ApiReply silences_api(const std::string& method, std::string_view path, const std::string& body,
+                        const std::string& user);
   // Sends `key`'s managed targets to the node (NCMD) if it is online and reports another version.
   void push_targets_if_needed(const NodeState& node);
 

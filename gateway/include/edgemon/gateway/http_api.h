@@ -41,6 +41,8 @@ struct HttpApi {
   // /api/nodes/<...> below the node list (method, path, body); the server has checked that a
   // state-changing method comes from an admin.
   std::function<ApiReply(const std::string&, std::string_view, const std::string&)> node_resource;
+  // /api/silences and /api/silences/<id> (method, path, body, the caller's name).
+  std::function<ApiReply(const std::string&, std::string_view, const std::string&, const std::string&)> silences;
 };
 
 }  // namespace edgemon::gateway

@@ -1,0 +1,122 @@
+// Gateway: silences through the API (GET/POST /api/silences, DELETE /api/silences/<id>).
+// The evaluator keeps them (rules::Evaluator::add_silence) and its snapshot persists them, so they
+// survive a restart like alert state does (docs/rules.md, "Persistence").
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "edgemon/common/log.h"
+#include "edgemon/gateway/gateway.h"
+#include "edgemon/rules/rules_config.h"
+
+namespace edgemon::gateway {
+namespace {
+
+constexpr const char* kLog = "gateway";
+constexpr std::size_t kMaxSilences = 1000;
+
+ApiReply reply(unsigned status, const nlohmann::json& body) {
+  ApiReply r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+bool known_label(std::string_view key) {
+  for (const char* k : {"rule", "type", "severity", "node", "subject", "metric", "target"}) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+// A time as ms since the epoch, or a duration from now ("2h", "30m", seconds).
+std::optional<WallTime> time_member(const nlohmann::json& j, const char* key, WallTime now, std::string& error) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  const nlohmann::json& v = j[key];
+  if (v.is_number_integer()) return WallTime(std::chrono::milliseconds(v.get<std::int64_t>()));
+  if (v.is_string()) {
+    auto d = rules::parse_duration(v.get<std::string>());
+    if (d) return now + std::chrono::duration_cast<WallTime::duration>(*d);
+    error = std::string(key) + ": " + d.error().message;
+    return std::nullopt;
+  }
+  error = std::string(key) + ": ms since the epoch, or a duration such as \"2h\"";
+  return std::nullopt;
+}
+
+}  // namespace
+
+ApiReply Gateway::silences_api(const std::string& method, std::string_view path, const std::string& body,
+                               const std::string& user) {
+  const WallTime now = clock_.wall();
+  const auto to_json = [&](const rules::Silence& s) {
+    nlohmann::json m = nlohmann::json::object();
+    for (const auto& [k, v] : s.matchers) m[k] = v;
+    return nlohmann::json{{"id", s.id},
+                          {"match", m},
+                          {"starts", s.starts ? nlohmann::json(to_unix_ms(*s.starts)) : nlohmann::json(nullptr)},
+                          {"until", to_unix_ms(s.until)},
+                          {"comment", s.comment},
+                          {"active", s.active_at(now)}};
+  };
+  if (path == "/api/silences") {
+    if (method == "GET" || method == "HEAD") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const rules::Silence& s : evaluator_.silences()) out.push_back(to_json(s));
+      return reply(200, out);
+    }
+    if (method != "POST") {
+      ApiReply r = error_reply(405, "method not allowed");
+      r.headers.emplace_back("Allow", "GET, HEAD, POST");
+      return r;
+    }
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    const char* usage = "needs {\"match\": {\"node\": \"edgemon/pi-03\", ...}, \"until\": ms or \"duration\": \"2h\", "
+                        "\"comment\": \"...\"}";
+    if (j.is_discarded() || !j.is_object() || !j.contains("match") || !j["match"].is_object() || j["match"].empty()) {
+      return error_reply(400, usage);
+    }
+    rules::Silence s;
+    for (const auto& [k, v] : j["match"].items()) {
+      if (!known_label(k)) return error_reply(400, "match: unknown label '" + k + "' (rule, type, severity, node, subject, metric, target)");
+      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 200) {
+        return error_reply(400, "match." + k + ": a non-empty string of at most 200 characters");
+      }
+      s.matchers[k] = v.get<std::string>();
+    }
+    std::string error;
+    s.starts = time_member(j, "starts", now, error);
+    auto until = time_member(j, "until", now, error);
+    if (!until) until = time_member(j, "duration", now, error);
+    if (!error.empty()) return error_reply(400, error);
+    if (!until) return error_reply(400, usage);
+    if (*until <= now || (s.starts && *until <= *s.starts)) return error_reply(400, "until must be in the future and after starts");
+    s.until = *until;
+    if (j.contains("comment")) {
+      if (!j["comment"].is_string() || j["comment"].get<std::string>().size() > 1000) {
+        return error_reply(400, "comment: a string of at most 1000 characters");
+      }
+      s.comment = j["comment"].get<std::string>();
+    }
+    if (evaluator_.silences().size() >= kMaxSilences) return error_reply(400, "too many silences (1000)");
+    const std::uint64_t id = evaluator_.add_silence(s);
+    s.id = id;
+    log::info(kLog, "silence added", {{"id", id}, {"by", user}, {"until_ms", to_unix_ms(s.until)}});
+    return reply(201, to_json(s));
+  }
+  // /api/silences/<id>
+  const std::string_view id_text = path.substr(std::string_view("/api/silences/").size());
+  std::uint64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc() || ptr != id_text.data() + id_text.size()) return error_reply(404, "no such silence");
+  if (method != "DELETE") {
+    ApiReply r = error_reply(405, "method not allowed");
+    r.headers.emplace_back("Allow", "DELETE");
+    return r;
+  }
+  if (!evaluator_.remove_silence(id)) return error_reply(404, "no such silence");
+  log::info(kLog, "silence removed", {{"id", id}, {"by", user}});
+  return reply(200, nlohmann::json{{"ok", true}});
+}
+
+}  // namespace edgemon::gateway
