@@ -75,6 +75,11 @@ void CurlCheck::common(long timeout_ms, bool verify_tls, const std::string& ca_f
   curl_easy_setopt(h_, CURLOPT_WRITEDATA, &body_);
   curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, verify_tls ? 1L : 0L);
   curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, verify_tls ? 2L : 0L);
+  // A check measures the path from this board to the service, and a proxy from the environment
+  // would hide the real address from the link-local guard (it would see only the proxy's).
+  // Redirects are not followed (curl's default, CURLOPT_FOLLOWLOCATION stays 0): the status of
+  // the configured URL is the verdict.
+  curl_easy_setopt(h_, CURLOPT_PROXY, "");
   if (!ca_file.empty()) {
     curl_easy_setopt(h_, CURLOPT_CAINFO, ca_file.c_str());
   }
@@ -90,6 +95,7 @@ bool CurlCheck::prepare_http(const HttpCheckSpec& spec) {
   common(static_cast<long>(spec.timeout.count()), spec.verify_tls, spec.ca_file);
   curl_easy_setopt(h_, CURLOPT_URL, http_.url.c_str());
   curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
+  guard_.install(h_, spec.allow_link_local, "allow_link_local = true on this check");
   if (http_.method == "HEAD") {
     curl_easy_setopt(h_, CURLOPT_NOBODY, 1L);
   } else if (http_.method != "GET") {
@@ -120,6 +126,7 @@ bool CurlCheck::prepare_grpc(const GrpcHealthSpec& spec) {
   common(static_cast<long>(spec.timeout.count()), spec.verify_tls, spec.ca_file);
   curl_easy_setopt(h_, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
+  guard_.install(h_, spec.allow_link_local, "allow_link_local = true on this check");
   curl_easy_setopt(h_, CURLOPT_HTTP_VERSION,
                    spec.tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
                             : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
@@ -155,6 +162,10 @@ CheckResult CurlCheck::finish(CURLcode rc, double duration_ms) {
   r.duration_ms = duration_ms;
   if (h_ == nullptr) {
     r.detail = "curl_easy_init failed";
+    return r;
+  }
+  if (rc != CURLE_OK && guard_.refused()) {
+    r.detail = guard_.message();  // "refused: 169.254.169.254 is link-local (set ...)"
     return r;
   }
   if (rc != CURLE_OK) {

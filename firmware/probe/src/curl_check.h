@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "edgemon/common/curl_address_guard.h"
 #include "edgemon/probe/service_checks.h"
 
 namespace edgemon::probe {
@@ -47,6 +48,7 @@ class CurlCheck {
   std::string request_;
   Body body_;
   Trailers trailers_;
+  net::CurlAddressGuard guard_;  // HTTP and gRPC: refuses link-local/metadata addresses
 };
 
 }  // namespace edgemon::probe

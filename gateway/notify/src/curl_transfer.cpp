@@ -1,13 +1,6 @@
 #include "curl_transfer.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <cstring>
 #include <mutex>
-
-#include "edgemon/notify/address_guard.h"
 
 namespace edgemon::notify::detail {
 namespace {
@@ -15,31 +8,6 @@ namespace {
 void curl_global() {
   static std::once_flag once;
   std::call_once(once, [] { (void)curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string numeric(const sockaddr* sa) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (sa->sa_family == AF_INET) {
-    sockaddr_in in{};
-    std::memcpy(&in, sa, sizeof in);
-    ::inet_ntop(AF_INET, &in.sin_addr, buf, sizeof buf);
-  } else if (sa->sa_family == AF_INET6) {
-    sockaddr_in6 in6{};
-    std::memcpy(&in6, sa, sizeof in6);
-    ::inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof buf);
-  }
-  return buf;
-}
-
-curl_socket_t open_socket(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
-  auto* t = static_cast<CurlTransfer*>(clientp);
-  if (purpose == CURLSOCKTYPE_IPCXN && !t->allow_link_local &&
-      is_link_local(&address->addr, address->addrlen)) {
-    t->blocked = true;
-    t->blocked_address = numeric(&address->addr);
-    return CURL_SOCKET_BAD;
-  }
-  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 int on_progress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -50,7 +18,7 @@ int on_progress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 }  // namespace
 
 CurlTransfer::CurlTransfer(const TransferLimits& limits, std::stop_token cancel_token)
-    : allow_link_local(limits.allow_link_local), cancel(std::move(cancel_token)) {
+    : cancel(std::move(cancel_token)) {
   curl_global();
   h_ = curl_easy_init();
   if (h_ == nullptr) return;
@@ -61,8 +29,7 @@ CurlTransfer::CurlTransfer(const TransferLimits& limits, std::stop_token cancel_
   // would only see the proxy's address). Both off: notification URLs are explicit.
   curl_easy_setopt(h_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h_, CURLOPT_PROXY, "");
-  curl_easy_setopt(h_, CURLOPT_OPENSOCKETFUNCTION, &open_socket);
-  curl_easy_setopt(h_, CURLOPT_OPENSOCKETDATA, this);
+  guard_.install(h_, limits.allow_link_local, limits.allow_key + " = true");
   curl_easy_setopt(h_, CURLOPT_XFERINFOFUNCTION, &on_progress);
   curl_easy_setopt(h_, CURLOPT_XFERINFODATA, this);
   curl_easy_setopt(h_, CURLOPT_NOPROGRESS, 0L);
@@ -75,12 +42,12 @@ CurlTransfer::~CurlTransfer() {
 Status CurlTransfer::perform(const std::string& what) {
   if (h_ == nullptr) return make_error(ErrorCode::kInternal, what + ": curl_easy_init failed");
   const CURLcode rc = curl_easy_perform(h_);
-  if (blocked) {
-    return make_error(ErrorCode::kPermissionDenied,
-                      what + ": address " + blocked_address +
-                          " is link-local (cloud metadata range); set allow_link_local = true to permit");
-  }
   if (rc == CURLE_OK) return Status::Ok();
+  // A refused address fails the transfer (unless another address of the same name connected,
+  // in which case rc is CURLE_OK above). Permanent: the configuration has to change.
+  if (guard_.refused()) {
+    return make_error(ErrorCode::kPermissionDenied, what + ": " + guard_.message());
+  }
   const std::string msg = what + ": " + curl_easy_strerror(rc);
   switch (rc) {
     case CURLE_URL_MALFORMAT:

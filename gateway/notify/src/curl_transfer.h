@@ -1,6 +1,6 @@
 // Internal: one libcurl easy handle set up the way every notify channel needs it -- bounded in
 // time, cancellable, no proxy from the environment, no redirects, and every socket checked by the
-// address guard before it is opened.
+// link-local guard (edgemon/common/curl_address_guard.h) before it is opened.
 #pragma once
 
 #include <curl/curl.h>
@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <string>
 
+#include "edgemon/common/curl_address_guard.h"
 #include "edgemon/common/result.h"
 
 namespace edgemon::notify::detail {
@@ -16,6 +17,8 @@ namespace edgemon::notify::detail {
 struct TransferLimits {
   std::chrono::milliseconds timeout{5000};
   bool allow_link_local = false;
+  // The key named in a refusal, e.g. "notify.webhook.allow_link_local".
+  std::string allow_key = "allow_link_local";
 };
 
 class CurlTransfer {
@@ -31,14 +34,12 @@ class CurlTransfer {
   // unsupported protocol: retrying will not help), kInternal (no handle).
   Status perform(const std::string& what);
 
-  // Read by the C callbacks.
-  bool allow_link_local = false;
-  bool blocked = false;
-  std::string blocked_address;
+  // Read by the C callback.
   std::stop_token cancel;
 
  private:
   CURL* h_ = nullptr;
+  net::CurlAddressGuard guard_;
 };
 
 }  // namespace edgemon::notify::detail

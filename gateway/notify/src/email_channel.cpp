@@ -167,7 +167,9 @@ EmailChannel::EmailChannel(EmailConfig config, const Clock& clock) : config_(std
 
 Status EmailChannel::send(const Notification& n, std::stop_token cancel) {
   if (config_.to.empty()) return make_error(ErrorCode::kInvalidArgument, "email: no recipients");
-  detail::CurlTransfer t({config_.timeout, config_.allow_link_local}, std::move(cancel));
+  detail::CurlTransfer t({config_.timeout, config_.allow_link_local,
+                          "notify.email.allow_link_local"},
+                         std::move(cancel));
   CURL* h = t.handle();
   if (h == nullptr) return make_error(ErrorCode::kInternal, "email: curl_easy_init failed");
 

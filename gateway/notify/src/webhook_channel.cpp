@@ -16,7 +16,9 @@ bool is_retryable(const Error& e) {
 WebhookChannel::WebhookChannel(WebhookConfig config) : config_(std::move(config)) {}
 
 Status WebhookChannel::send(const Notification& n, std::stop_token cancel) {
-  detail::CurlTransfer t({config_.timeout, config_.allow_link_local}, std::move(cancel));
+  detail::CurlTransfer t({config_.timeout, config_.allow_link_local,
+                          "notify.webhook.allow_link_local"},
+                         std::move(cancel));
   CURL* h = t.handle();
   if (h == nullptr) return make_error(ErrorCode::kInternal, "webhook: curl_easy_init failed");
   const std::string body = to_json(n);

@@ -2,6 +2,8 @@
 // over libcurl's HTTP/2. Each call is bounded by its timeout and returns a CheckResult; nothing
 // throws. These block for at most `timeout` (tools, tests); the agent loop uses CheckRunner
 // (check_runner.h), which runs the same checks on curl's multi interface from its poll().
+// HTTP and gRPC checks refuse link-local/metadata addresses unless allow_link_local is set
+// (edgemon/common/curl_address_guard.h); none of the checks use a proxy from the environment.
 #pragma once
 
 #include <chrono>
@@ -39,6 +41,10 @@ struct HttpCheckSpec {
   bool verify_tls = true;                // peer and host name verification
   std::string ca_file;                   // extra CA bundle (self-signed servers)
   std::size_t max_body_bytes = 1 << 20;  // read at most this much (bounded memory)
+  // Off: every address curl connects to (after DNS) is refused when it is link-local
+  // (169.254.0.0/16, fe80::/10, ::ffff:169.254.0.0/112) or fd00:ec2::254 -- cloud metadata
+  // services -- and the check fails with detail "refused: <address> is link-local (...)".
+  bool allow_link_local = false;
 };
 CheckResult run_http_check(const HttpCheckSpec& spec, const Clock& clock = SystemClock::instance());
 
@@ -49,6 +55,7 @@ struct GrpcHealthSpec {
   bool verify_tls = true;
   std::string ca_file;
   std::chrono::milliseconds timeout{3000};
+  bool allow_link_local = false;  // as HttpCheckSpec::allow_link_local
 };
 // ok only for grpc-status 0 and HealthCheckResponse.status == SERVING. detail: SERVING,
 // NOT_SERVING, SERVICE_UNKNOWN, or "grpc-status N: message" / the transport error.

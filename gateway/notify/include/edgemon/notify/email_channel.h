@@ -23,7 +23,7 @@ struct EmailConfig {
   bool verify_tls = true;
   std::string ca_file;
   std::chrono::milliseconds timeout{10000};
-  bool allow_link_local = false;
+  bool allow_link_local = false;  // permit 169.254.0.0/16, fe80::/10, fd00:ec2::254 (metadata)
 };
 
 // True for a plain addr-spec we are willing to put in an envelope and a header: one '@', no

@@ -15,7 +15,7 @@ struct WebhookConfig {
   std::string url;                   // http:// or https://
   std::vector<std::string> headers;  // "Name: value", e.g. "Authorization: Bearer ..."
   std::chrono::milliseconds timeout{5000};
-  bool allow_link_local = false;     // permit 169.254.0.0/16 and fe80::/10 (metadata services)
+  bool allow_link_local = false;     // permit 169.254.0.0/16, fe80::/10, fd00:ec2::254 (metadata)
   bool verify_tls = true;
   std::string ca_file;
 };
