@@ -53,6 +53,20 @@ bool WsHub::attach(const std::shared_ptr<WsClient>& client, std::optional<std::u
   return true;
 }
 
+void WsHub::fan_out(const Frame& frame) {
+  // Clients that overflow on this frame all get the same snapshot: built once, not once each
+  // (with many clients and nodes, one snapshot per client stalled the io thread).
+  Frame shared_snapshot;
+  const auto make_snapshot = [&] {
+    if (!shared_snapshot) {
+      shared_snapshot = snapshot();
+      ++snapshots_built_;
+    }
+    return shared_snapshot;
+  };
+  for (const auto& c : clients_) c->push(frame, kMaxQueue, make_snapshot);
+}
+
 void WsHub::record(Frame frame) {
   history_.emplace_back(seq_, std::move(frame));
   if (history_.size() > kHistory) history_.pop_front();
@@ -68,8 +82,7 @@ void WsHub::broadcast_node(const std::string& node_json) {
   }
   auto frame = std::make_shared<const std::string>(R"({"type":"node","seq":)" + std::to_string(seq_) +
                                                    R"(,"node":)" + node_json + "}");
-  const auto make_snapshot = [this] { return snapshot(); };
-  for (const auto& c : clients_) c->push(frame, kMaxQueue, make_snapshot);
+  fan_out(frame);
   record(std::move(frame));
 }
 
@@ -81,8 +94,7 @@ void WsHub::broadcast(std::string_view type, const std::string& body_json) {
   }
   auto frame = std::make_shared<const std::string>(R"({"type":")" + std::string(type) + R"(","seq":)" +
                                                    std::to_string(seq_) + R"(,"data":)" + body_json + "}");
-  const auto make_snapshot = [this] { return snapshot(); };
-  for (const auto& c : clients_) c->push(frame, kMaxQueue, make_snapshot);
+  fan_out(frame);
   record(std::move(frame));
 }
 

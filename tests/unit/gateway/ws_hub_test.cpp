@@ -143,6 +143,20 @@ TEST_F(WsHubTest, OverflowReplacesTheQueueWithExactlyOneSnapshot) {
   EXPECT_EQ(frames[0]["nodes"], json::parse(nodes_));
 }
 
+TEST_F(WsHubTest, ClientsOverflowingOnTheSameFrameShareOneSnapshot) {
+  std::vector<std::shared_ptr<WsClient>> slow;
+  for (int i = 0; i < 50; ++i) {
+    slow.push_back(client());
+    hub_.attach(slow.back());
+  }
+  for (std::size_t i = 0; i < WsHub::kMaxQueue; ++i) hub_.broadcast_node(R"({"id":"x"})");
+  EXPECT_EQ(hub_.snapshots_built(), 1u) << "one snapshot for all 50 clients, not 50";
+  const Frame first = slow[0]->pop();
+  const Frame last = slow[49]->pop();
+  EXPECT_EQ(first.get(), last.get());
+  EXPECT_EQ(json::parse(*first)["type"], "snapshot");
+}
+
 TEST_F(WsHubTest, PushWakesAWaitingWriter) {
   auto c = client();
   boost::system::error_code woke_with;

@@ -68,10 +68,12 @@ class WsHub {
   std::uint64_t seq() const { return seq_; }
   const std::string& epoch() const { return epoch_; }
   std::uint64_t resumes() const { return resumes_; }
+  std::uint64_t snapshots_built() const { return snapshots_built_; }  // for clients that fell behind
 
  private:
   Frame snapshot();
   void record(Frame frame);
+  void fan_out(const Frame& frame);
 
   std::function<std::string()> snapshot_body_;
   std::string epoch_;
@@ -79,6 +81,7 @@ class WsHub {
   std::uint64_t seq_ = 0;
   std::deque<std::pair<std::uint64_t, Frame>> history_;  // contiguous seqs, oldest first
   std::uint64_t resumes_ = 0;
+  std::uint64_t snapshots_built_ = 0;
 };
 
 }  // namespace edgemon::gateway
