@@ -13,15 +13,6 @@ namespace {
 
 constexpr const char* kLog = "auth";
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-ApiReply json_reply(unsigned status, const nlohmann::json& body) {
-  ApiReply reply;
-  reply.status = status;
-  reply.body = dump(body);
-  return reply;
-}
-
 // The status for an edgemon_auth error (authenticator.h lists them).
 unsigned status_for(const Error& e) {
   switch (e.code) {
@@ -93,10 +84,6 @@ std::optional<auth::Role> role_member(const nlohmann::json& j, bool& bad) {
 }
 
 }  // namespace
-
-ApiReply error_reply(unsigned status, std::string_view message) {
-  return json_reply(status, nlohmann::json{{"error", std::string(message)}});
-}
 
 struct AuthService::Impl {
   auth::AuthConfig config;

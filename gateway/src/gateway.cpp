@@ -21,13 +21,6 @@ constexpr const char* kStorageMetric = "gateway/storage_ok";
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-ApiReply json_reply(unsigned status, std::string body) {
-  ApiReply reply;
-  reply.status = status;
-  reply.body = std::move(body);
-  return reply;
-}
-
 // The gateway's own alert: history writes failing (disk full, I/O error). Fed with one sample of
 // gateway/storage_ok a second; the subject is the pseudo node "_gateway/<host_id>".
 rules::RuleSet with_builtin_rules(rules::RuleSet set, const std::string& gateway_node) {
@@ -90,10 +83,10 @@ Status Gateway::start() {
   api.fleet = [this] { return dump(aggregator_.fleet_summary()); };
   api.history = [this](const QueryParams& params) {
     auto query = parse_history_query(params, to_unix_ms(clock_.wall()));
-    if (!query) return json_reply(400, dump({{"error", query.error().message}}));
+    if (!query) return error_reply(400, query.error().message);
     auto body = history_json(*reader_, *query);
-    if (!body) return json_reply(500, dump({{"error", body.error().message}}));
-    return json_reply(200, dump(*body));
+    if (!body) return error_reply(500, body.error().message);
+    return json_reply(200, *body);
   };
   api.metrics = [this] {
     ApiReply reply;
@@ -103,14 +96,14 @@ Status Gateway::start() {
   };
   api.reports = [this](const QueryParams& params) {
     auto query = parse_report_query(params, to_unix_ms(clock_.wall()), config_.sla_pct);
-    if (!query) return json_reply(400, dump({{"error", query.error().message}}));
+    if (!query) return error_reply(400, query.error().message);
     auto rows = reader_->daily_reports(query->from_day, query->to_day);
-    if (!rows) return json_reply(500, dump({{"error", rows.error().message}}));
+    if (!rows) return error_reply(500, rows.error().message);
     if (query->csv) {
       return ApiReply{200, reports_csv(*rows, *query), "text/csv; charset=utf-8",
                       "edgemon-reports-" + query->from_day + "-" + query->to_day + ".csv", {}};
     }
-    return json_reply(200, dump(reports_json(*rows, *query)));
+    return json_reply(200, reports_json(*rows, *query));
   };
   api.node_resource = [this](const std::string& method, std::string_view path, const std::string& body) {
     return targets_api(method, path, body);

@@ -15,13 +15,6 @@ namespace {
 constexpr const char* kLog = "gateway";
 constexpr std::size_t kMaxSilences = 1000;
 
-ApiReply reply(unsigned status, const nlohmann::json& body) {
-  ApiReply r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
-}
-
 bool known_label(std::string_view key) {
   for (const char* k : {"rule", "type", "severity", "node", "subject", "metric", "target"}) {
     if (key == k) return true;
@@ -63,7 +56,7 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
     if (method == "GET" || method == "HEAD") {
       nlohmann::json out = nlohmann::json::array();
       for (const rules::Silence& s : evaluator_.silences()) out.push_back(to_json(s));
-      return reply(200, out);
+      return json_reply(200, out);
     }
     if (method != "POST") {
       ApiReply r = error_reply(405, "method not allowed");
@@ -102,7 +95,7 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
     const std::uint64_t id = evaluator_.add_silence(s);
     s.id = id;
     log::info(kLog, "silence added", {{"id", id}, {"by", user}, {"until_ms", to_unix_ms(s.until)}});
-    return reply(201, to_json(s));
+    return json_reply(201, to_json(s));
   }
   // /api/silences/<id>
   const std::string_view id_text = path.substr(std::string_view("/api/silences/").size());
@@ -116,7 +109,7 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
   }
   if (!evaluator_.remove_silence(id)) return error_reply(404, "no such silence");
   log::info(kLog, "silence removed", {{"id", id}, {"by", user}});
-  return reply(200, nlohmann::json{{"ok", true}});
+  return json_reply(200, nlohmann::json{{"ok", true}});
 }
 
 }  // namespace edgemon::gateway

@@ -17,13 +17,6 @@ std::string text_metric(const NodeState& node, const std::string& name) {
   return it == node.index.end() ? std::string() : node.metrics[it->second].text;
 }
 
-ApiReply reply(unsigned status, const nlohmann::json& body) {
-  ApiReply r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
-}
-
 }  // namespace
 
 void Gateway::push_targets_if_needed(const NodeState& node) {
@@ -69,7 +62,7 @@ ApiReply Gateway::targets_api(const std::string& method, std::string_view path, 
       out["managed"] = {{"targets", it->second.hosts}, {"version", it->second.version}, {"updated", it->second.updated_ms}};
       out["pending"] = it->second.version != out["config_version"].get<std::string>();
     }
-    return reply(status, out);
+    return json_reply(status, out);
   };
 
   const bool one = parts.size() == 4;

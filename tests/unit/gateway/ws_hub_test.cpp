@@ -27,7 +27,7 @@ class WsHubTest : public ::testing::Test {
 
   asio::io_context io_;
   std::string nodes_ = R"([{"id":"pi-1"}])";
-  WsHub hub_{[this] { return nodes_; }};
+  WsHub hub_{[this] { return nodes_; }, "run-1"};
 };
 
 TEST_F(WsHubTest, AttachSendsASnapshotAtTheCurrentSeq) {
@@ -194,17 +194,7 @@ TEST_F(WsHubTest, ClosedClientsIgnoreFurtherFrames) {
 namespace edgemon::gateway {
 namespace {
 
-class WsHubResumeTest : public ::testing::Test {
- protected:
-  std::shared_ptr<WsClient> client() { return std::make_shared<WsClient>(io_.get_executor()); }
-  static std::vector<json> drain(WsClient& c) {
-    std::vector<json> frames;
-    while (!c.empty()) frames.push_back(json::parse(*c.pop()));
-    return frames;
-  }
-  asio::io_context io_;
-  WsHub hub_{[] { return std::string("[]"); }, "run-1"};
-};
+using WsHubResumeTest = WsHubTest;
 
 TEST_F(WsHubResumeTest, ReconnectingClientGetsExactlyTheFramesItMissed) {
   auto a = client();

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace edgemon::gateway {
 
 // Decoded query parameters (percent-escapes and '+' decoded; the last of repeated keys wins).
@@ -26,6 +28,8 @@ struct ApiReply {
 
 // {"error": message} with `status`.
 ApiReply error_reply(unsigned status, std::string_view message);
+// `body` as compact JSON (invalid UTF-8 replaced) with `status`.
+ApiReply json_reply(unsigned status, const nlohmann::json& body);
 
 // JSON producers for the API; they run on the io thread.
 struct HttpApi {
