@@ -21,6 +21,13 @@ GuardedAddress classify_v6(const unsigned char* b) {
   // ::ffff:a.b.c.d carries an IPv4 address (a v6 socket connecting to it reaches that v4 host).
   static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (std::memcmp(b, kMapped, sizeof kMapped) == 0) return classify_v4(b + 12);
+  // 64:ff9b::/96 (RFC 6052 well-known NAT64 prefix) and 64:ff9b:1::/48 (RFC 8215, local-use
+  // NAT64) embed an IPv4 address in the last 32 bits: behind a NAT64 gateway, 64:ff9b::a9fe:a9fe
+  // reaches 169.254.169.254.
+  static constexpr unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (std::memcmp(b, kNat64, sizeof kNat64) == 0) return classify_v4(b + 12);
+  static constexpr unsigned char kNat64Local[6] = {0, 0x64, 0xff, 0x9b, 0, 0x01};
+  if (std::memcmp(b, kNat64Local, sizeof kNat64Local) == 0) return classify_v4(b + 12);
   // fd00:ec2::254, the AWS instance metadata service over IPv6.
   static constexpr unsigned char kAwsImds[16] = {0xfd, 0x00, 0x0e, 0xc2, 0x00, 0x00, 0x00, 0x00,
                                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x54};

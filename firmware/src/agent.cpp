@@ -174,6 +174,11 @@ std::vector<Metric> Agent::current_metrics(std::int64_t now_ms, bool for_birth) 
   metrics.push_back(make_metric("agent/sample_seq", "", seq, now_ms, MetricType::kUInt64));
   metrics.push_back(make_metric("agent/buffer/dropped", "", static_cast<double>(dropped()), now_ms, MetricType::kUInt64));
   metrics.push_back(make_metric("agent/buffer/records", "", static_cast<double>(ring_->size()), now_ms, MetricType::kUInt64));
+  if (!config_.name.empty()) {  // the display name: any text, shown by the dashboard as text
+    Metric name = make_metric("agent/name", "", std::nullopt, now_ms, MetricType::kString);
+    name.text = config_.name;
+    metrics.push_back(std::move(name));
+  }
   Metric version = make_metric("agent/config/version", "", std::nullopt, now_ms, MetricType::kString);
   version.text = config_version_;
   metrics.push_back(std::move(version));

@@ -27,6 +27,14 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
   if (!valid_id(c.node_id)) r.add_error("agent.node_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
   c.group = r.get_string("agent.group", c.group);
   if (!valid_id(c.group)) r.add_error("agent.group", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
+  c.name = r.get_string("agent.name", c.name);
+  if (c.name.size() > 128) r.add_error("agent.name", "must be at most 128 bytes");
+  for (const char ch : c.name) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      r.add_error("agent.name", "must not contain control characters");
+      break;
+    }
+  }
   c.interval_s = r.get_double("agent.interval", c.interval_s, 0.02, 3600);
   c.board_root = r.get_string("agent.board_root", c.board_root);
   const std::string level = r.get_string("log.level", "info");

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
+#include "edgemon/auth/crypto.h"
 #include "edgemon/auth/http_auth.h"
 #include "edgemon/common/log.h"
 
@@ -90,8 +92,20 @@ struct AuthService::Impl {
   bool cookie_secure = false;
   std::unique_ptr<auth::UserStore> store;
   std::unique_ptr<auth::Authenticator> authenticator;
+  std::mutex revocation_mutex;  // on_revocation() may be called from any thread
+  std::function<void(const Revocation&)> revocation_handler;
   asio::thread_pool thread{1};
 };
+
+void AuthService::on_revocation(std::function<void(const Revocation&)> handler) {
+  const std::lock_guard lock(impl_->revocation_mutex);
+  impl_->revocation_handler = std::move(handler);
+}
+
+void AuthService::revoked(const Revocation& r) {
+  const std::lock_guard lock(impl_->revocation_mutex);
+  if (impl_->revocation_handler) impl_->revocation_handler(r);
+}
 
 AuthService::AuthService(const auth::AuthConfig& config, bool cookie_secure) : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
@@ -224,9 +238,44 @@ asio::awaitable<std::optional<ApiReply>> AuthService::handle(AuthApiRequest r, a
     const bool secure = impl_->cookie_secure;
     co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
       if (Status s = a.logout(id); !s) return reply_for(s.error());
+      if (!id.empty()) revoked({Revocation::Kind::kSession, who.user, auth::sha256(id), "logged out"});
       ApiReply reply = json_reply(200, {{"ok", true}});
       reply.headers.emplace_back("Set-Cookie", auth::expired_cookie(secure));
       return reply;
+    });
+  }
+
+  if (r.path == "/api/me/password") {
+    // Any role may change its own password (http_server.cpp asks handle() before its admin-only
+    // rule); a cookie request has passed the CSRF check in authenticate().
+    if (r.method != "POST") co_return not_allowed("POST");
+    if (who.via == auth::Via::kToken) co_return error_reply(403, "an API token has no password to change");
+    auto body = json_body(r);
+    if (auto* reply = std::get_if<ApiReply>(&body)) co_return *reply;
+    const nlohmann::json& j = std::get<nlohmann::json>(body);
+    bool bad = false;
+    const auto current = string_member(j, "current", bad);
+    const auto next = string_member(j, "new", bad);
+    if (bad || !current || !next) co_return error_reply(400, "needs {\"current\": \"...\", \"new\": \"...\"}");
+    co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
+      const Status s = a.change_own_password(who.user, *current, *next, ra.client_addr, who.session);
+      if (!s) {
+        switch (s.error().code) {
+          case ErrorCode::kPermissionDenied:  // the caller is authenticated: 403, not 401
+            return error_reply(403, s.error().message);
+          case ErrorCode::kResourceExhausted: {
+            const auto wait = std::max<long long>(1, a.login_retry_after(who.user, ra.client_addr).count());
+            ApiReply reply = json_reply(429, {{"error", s.error().message}, {"retry_after_s", wait}});
+            reply.headers.emplace_back("Retry-After", std::to_string(wait));
+            return reply;
+          }
+          default:
+            return reply_for(s.error());
+        }
+      }
+      log::info(kLog, "own password changed", {{"user", who.user}, {"client", ra.client_addr}});
+      revoked({Revocation::Kind::kUser, who.user, who.session, "password changed"});
+      return json_reply(200, {{"ok", true}});
     });
   }
 
@@ -286,6 +335,11 @@ asio::awaitable<std::optional<ApiReply>> AuthService::handle(AuthApiRequest r, a
     co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
       const Status s = users ? a.delete_user(name) : a.revoke_token(name);
       if (!s) return reply_for(s.error());
+      if (users) {
+        revoked({Revocation::Kind::kUser, name, {}, "user deleted"});
+      } else {
+        revoked({Revocation::Kind::kToken, name, {}, "token revoked"});
+      }
       log::info(kLog, users ? "user deleted" : "token revoked", {{"name", name}, {"by", who.user}});
       return json_reply(200, {{"ok", true}});
     });
@@ -304,6 +358,7 @@ asio::awaitable<std::optional<ApiReply>> AuthService::handle(AuthApiRequest r, a
       }
       if (password) {
         if (Status s = a.set_password(name, *password); !s) return reply_for(s.error());
+        revoked({Revocation::Kind::kUser, name, {}, "password changed"});
       }
       log::info(kLog, "user changed", {{"user", name}, {"by", who.user}, {"password", password.has_value()}});
       return json_reply(200, {{"ok", true}});

@@ -81,6 +81,7 @@ Status Gateway::start() {
   api.health = [this] { return health_json(); };
   api.nodes = [this] { return nodes_json(); };
   api.fleet = [this] { return dump(aggregator_.fleet_summary()); };
+  api.targets = [this] { return targets_list(); };
   api.history = [this](const QueryParams& params) {
     auto query = parse_history_query(params, to_unix_ms(clock_.wall()));
     if (!query) return error_reply(400, query.error().message);
@@ -110,6 +111,8 @@ Status Gateway::start() {
   };
   api.silences = [this](const std::string& method, std::string_view path, const std::string& body,
                         const std::string& user) { return silences_api(method, path, body, user); };
+  api.rules = [this](const std::string& method, std::string_view path, const std::string& body,
+                     const std::string& user) { return rules_api(method, path, body, user); };
   api.alerts = [this] { return alerts_json(); };
   api.events = [this](std::size_t limit, std::size_t offset) { return events_json(limit, offset); };
   api.incidents = [this](std::size_t limit, std::size_t offset) { return incidents_json(limit, offset); };
@@ -215,11 +218,18 @@ void Gateway::ingest(const MqttIncoming& msg) {
   }
   evaluate(*r.node, kind, sent_ms, live, went_offline);
   if (kind == MessageKind::kBirth) push_targets_if_needed(*r.node);
-  node_changed(*r.node, r.was_online != r.node->online);
+  // Status and alert changes this message caused go out now, not at the next tick.
+  WriteBatch changes;
+  const bool status_changed = publish_changes(changes, &key);
+  if (!changes.events.empty() || !changes.incidents.empty()) writer_->submit(std::move(changes));
+  node_changed(*r.node, r.was_online != r.node->online || status_changed);
 }
 
 void Gateway::node_changed(const NodeState& node, bool urgent) {
-  if (hub_.clients() == 0 && !config_.republish.enabled) return;  // nobody watching: no JSON at all
+  if (!hub_.wants_frames() && !config_.republish.enabled) {  // nobody watching: no JSON at all
+    hub_.skipped();
+    return;
+  }
   const std::string& key = node.key;
   if (!urgent) {
     pending_nodes_.insert(key);
@@ -232,7 +242,8 @@ void Gateway::node_changed(const NodeState& node, bool urgent) {
 
 void Gateway::send_node(const NodeState& node) {
   const nlohmann::json view = node_view(node);
-  if (hub_.clients() > 0) hub_.broadcast_node(dump(view));
+  if (hub_.wants_frames()) hub_.broadcast_node(node.key, dump(view));
+  else hub_.skipped();
   const RepublishConfig& rc = config_.republish;
   if (!rc.enabled || !mqtt_ || !mqtt_->connected()) return;
   const auto publish = [this](const MqttMessage& m, int qos) {
@@ -293,6 +304,7 @@ std::string Gateway::nodes_json() const {
 
 void Gateway::restore(Store& store) {
   const WallTime now = clock_.wall();
+  restore_rules(store);  // first: the alert state may hold alerts of API rules
   if (auto state = store.alert_state(); !state) {
     ++restore_failures_;
     log::error(kLog, "cannot read alert state", {{"error", state.error().message}});
@@ -384,7 +396,35 @@ void Gateway::tick_rules() {
     evaluator_.observe(gateway_node_, kStorageMetric, storage_ok_ ? 1.0 : 0.0, now);
   }
   evaluator_.tick(now);
+  aggregator_.tick(now_ms);
   WriteBatch batch;
+  publish_changes(batch);
+  if (now_ms - last_uptime_flush_ms_ >= 5000) {
+    last_uptime_flush_ms_ = now_ms;
+    batch.uptime = aggregator_.take_uptime_deltas();
+  }
+  if (evaluator_.dirty()) batch.alert_state = evaluator_.snapshot_json();
+  writer_->submit(std::move(batch));
+
+  auto notifications = evaluator_.take_notifications();
+  if (!notifications.empty()) {
+    notifications_ += notifications.size();
+    if (storage_ok_) {
+      // Announce only what is durable: after a crash the restored state must not announce it again.
+      writer_->after_commit([this, ns = std::move(notifications)]() mutable {
+        asio::post(io_, [this, ns = std::move(ns)] {
+          for (const rules::Notification& n : ns) deliver(n);
+        });
+      });
+    } else {
+      // Storage is failing (that may be the very alert): waiting for a commit could take forever.
+      for (const rules::Notification& n : notifications) deliver(n);
+    }
+  }
+  flush_node_updates(now_ms);
+}
+
+bool Gateway::publish_changes(WriteBatch& batch, const std::string* skip_key) {
   bool alerts_changed = false;
   for (const rules::Event& e : evaluator_.take_events()) {
     alerts_changed = true;
@@ -411,39 +451,24 @@ void Gateway::tick_rules() {
     for (const auto& [node, n] : counts) aggregator_.set_alerts(node, n);
     alerts_per_node_ = std::move(counts);
   }
-  aggregator_.tick(now_ms);
+  bool skipped = false;
   for (const StatusChange& c : aggregator_.take_status_changes()) {
     log::info(kLog, "node status", {{"node", c.node_key}, {"from", to_string(c.from)}, {"to", to_string(c.to)},
                                     {"reason", c.reason}});
+    if (skip_key != nullptr && c.node_key == *skip_key) {
+      skipped = true;
+      continue;
+    }
     const auto slash = c.node_key.find('/');
     if (const NodeState* node = fleet_.find(c.node_key.substr(0, slash), c.node_key.substr(slash + 1))) {
       node_changed(*node, true);
     }
   }
-  if (now_ms - last_uptime_flush_ms_ >= 5000) {
-    last_uptime_flush_ms_ = now_ms;
-    batch.uptime = aggregator_.take_uptime_deltas();
+  if (alerts_changed) {
+    if (hub_.wants_frames()) hub_.broadcast("alerts", alerts_json());
+    else hub_.skipped();
   }
-  if (evaluator_.dirty()) batch.alert_state = evaluator_.snapshot_json();
-  writer_->submit(std::move(batch));
-
-  auto notifications = evaluator_.take_notifications();
-  if (!notifications.empty()) {
-    notifications_ += notifications.size();
-    if (storage_ok_) {
-      // Announce only what is durable: after a crash the restored state must not announce it again.
-      writer_->after_commit([this, ns = std::move(notifications)]() mutable {
-        asio::post(io_, [this, ns = std::move(ns)] {
-          for (const rules::Notification& n : ns) deliver(n);
-        });
-      });
-    } else {
-      // Storage is failing (that may be the very alert): waiting for a commit could take forever.
-      for (const rules::Notification& n : notifications) deliver(n);
-    }
-  }
-  if (alerts_changed) hub_.broadcast("alerts", alerts_json());
-  flush_node_updates(now_ms);
+  return skipped;
 }
 
 void Gateway::deliver(const rules::Notification& n) {
@@ -472,10 +497,12 @@ void Gateway::deliver(const rules::Notification& n) {
 
 std::string Gateway::alerts_json() const {
   nlohmann::json out = nlohmann::json::array();
+  const WallTime now = clock_.wall();
   for (const rules::Alert& a : evaluator_.active_alerts()) {
     nlohmann::json j = {{"subject", a.subject}, {"rule", a.rule},        {"type", a.type},
                         {"node", a.node},       {"metric", a.metric},    {"severity", rules::to_string(a.severity)},
-                        {"since", to_unix_ms(a.since)}, {"reason", a.reason}};
+                        {"since", to_unix_ms(a.since)}, {"reason", a.reason},
+                        {"suppressed", evaluator_.suppressed(a.labels, now)}};  // silence or maintenance now
     if (a.value) j["value"] = *a.value;
     out.push_back(std::move(j));
   }
@@ -538,6 +565,10 @@ std::string Gateway::health_json() const {
       {"mqtt_connected", mqtt_ && mqtt_->connected()},
       {"nodes", fleet_.size()},
       {"ws_clients", hub_.clients()},
+      {"ws", {{"clients", hub_.clients()}, {"frames_sent", hub_.stats().frames_sent},
+              {"frames_coalesced", hub_.stats().coalesced}, {"resyncs", hub_.stats().resyncs},
+              {"clients_dropped", hub_.stats().dropped}, {"clients_revoked", hub_.stats().revoked},
+              {"resumes", hub_.stats().resumes}}},
       {"messages_accepted", accepted_},
       {"messages_rejected", rejected_total},
       {"rejected_by_reason", by_reason},
@@ -573,6 +604,13 @@ std::string Gateway::metrics_text() const {
   in.notifications = notifications_;
   in.restore_failures = restore_failures_;
   in.ws_clients = hub_.clients();
+  const WsStats& ws = hub_.stats();
+  in.ws_frames_sent = ws.frames_sent;
+  in.ws_coalesced = ws.coalesced;
+  in.ws_resyncs = ws.resyncs;
+  in.ws_dropped = ws.dropped;
+  in.ws_revoked = ws.revoked;
+  in.ws_resumes = ws.resumes;
   in.alerts_active = evaluator_.active_alerts().size();
   in.rules = config_.rules.rules.size();
   in.dropped_subjects = aggregator_.dropped_subjects();

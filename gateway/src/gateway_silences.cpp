@@ -1,7 +1,9 @@
-// Gateway: silences through the API (GET/POST /api/silences, DELETE /api/silences/<id>).
+// Gateway: silences through the API (GET/POST /api/silences, DELETE /api/silences/<id>), and the
+// configured maintenance windows (GET /api/maintenance, read-only).
 // The evaluator keeps them (rules::Evaluator::add_silence) and its snapshot persists them, so they
 // survive a restart like alert state does (docs/rules.md, "Persistence").
 #include <charconv>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +54,31 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
                           {"comment", s.comment},
                           {"active", s.active_at(now)}};
   };
+  if (path == "/api/maintenance") {  // read-only: [[maintenance]] of gateway.toml
+    if (method != "GET" && method != "HEAD") {
+      ApiReply r = error_reply(405, "method not allowed");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    const auto hhmm = [](std::int32_t minute) {
+      char buf[16];  // 0..1439 gives "HH:MM"
+      std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60 % 100, minute % 60);
+      return std::string(buf);
+    };
+    nlohmann::json out = nlohmann::json::array();
+    for (const rules::MaintenanceWindow& w : evaluator_.rule_set().maintenance) {
+      nlohmann::json days = nlohmann::json::array();
+      for (unsigned d = 0; d < 7; ++d) {
+        if ((w.days_mask & (1u << d)) != 0) days.push_back(kDays[d]);
+      }
+      nlohmann::json match = nlohmann::json::object();
+      for (const auto& [k, v] : w.matchers) match[k] = v;
+      out.push_back({{"name", w.name}, {"days", days}, {"start", hhmm(w.start_minute)}, {"end", hhmm(w.end_minute)},
+                     {"utc_offset_minutes", w.utc_offset_minutes}, {"match", match}, {"active", w.active_at(now)}});
+    }
+    return json_reply(200, out);
+  }
   if (path == "/api/silences") {
     if (method == "GET" || method == "HEAD") {
       nlohmann::json out = nlohmann::json::array();
@@ -95,6 +122,8 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
     const std::uint64_t id = evaluator_.add_silence(s);
     s.id = id;
     log::info(kLog, "silence added", {{"id", id}, {"by", user}, {"until_ms", to_unix_ms(s.until)}});
+    if (hub_.wants_frames()) hub_.broadcast("alerts", alerts_json());  // their `suppressed` changed
+    else hub_.skipped();
     return json_reply(201, to_json(s));
   }
   // /api/silences/<id>
@@ -109,6 +138,8 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
   }
   if (!evaluator_.remove_silence(id)) return error_reply(404, "no such silence");
   log::info(kLog, "silence removed", {{"id", id}, {"by", user}});
+  if (hub_.wants_frames()) hub_.broadcast("alerts", alerts_json());
+  else hub_.skipped();
   return json_reply(200, nlohmann::json{{"ok", true}});
 }
 

@@ -1,5 +1,7 @@
 // Gateway: ping targets managed through the API (managed_targets.h has the protocol side).
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +37,35 @@ void Gateway::push_targets_if_needed(const NodeState& node) {
                                            {"targets", it->second.hosts.size()}});
 }
 
+ApiReply Gateway::targets_list() const {
+  // Every probe metric "<family>/<target>/<field>" of every node, grouped by target.
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [key, node] : fleet_.nodes()) {
+    std::map<std::pair<std::string, std::string>, nlohmann::json> targets;
+    for (const Metric& m : node.metrics) {
+      const std::string_view name = m.name;
+      const auto first = name.find('/');
+      const auto last = name.rfind('/');
+      if (first == std::string_view::npos || last == first) continue;
+      const std::string_view family = name.substr(0, first);
+      if (family != "ping" && family != "tcp" && family != "http" && family != "grpc") continue;
+      nlohmann::json& t = targets[{std::string(family), std::string(name.substr(first + 1, last - first - 1))}];
+      if (t.is_null()) t = {{"values", nlohmann::json::object()}, {"ts", m.ts_ms}};
+      t["values"][std::string(name.substr(last + 1))] = m.value ? nlohmann::json(*m.value) : nlohmann::json(nullptr);
+      t["ts"] = std::max(t["ts"].get<std::int64_t>(), m.ts_ms);
+    }
+    const auto managed = managed_.find(key);
+    for (auto& [id, t] : targets) {
+      const bool is_managed = managed != managed_.end() && id.first == "ping" &&
+                              std::find(managed->second.hosts.begin(), managed->second.hosts.end(), id.second) !=
+                                  managed->second.hosts.end();
+      out.push_back({{"node", key}, {"online", node.online}, {"family", id.first}, {"target", id.second},
+                     {"managed", is_managed}, {"values", std::move(t["values"])}, {"ts", t["ts"]}});
+    }
+  }
+  return json_reply(200, out);
+}
+
 ApiReply Gateway::targets_api(const std::string& method, std::string_view path, const std::string& body) {
   // /api/nodes/<group>/<node>/targets[/<host>]
   constexpr std::string_view kPrefix = "/api/nodes/";
@@ -42,14 +73,23 @@ ApiReply Gateway::targets_api(const std::string& method, std::string_view path, 
   std::string_view rest = path.substr(kPrefix.size());
   while (!rest.empty() && parts.size() < 5) {
     const auto slash = rest.find('/');
-    parts.emplace_back(rest.substr(0, slash));
+    parts.push_back(decode_path_segment(rest.substr(0, slash)));  // device names may need escapes
     rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
   }
-  if (!rest.empty() || parts.size() < 3 || parts.size() > 4 || parts[2] != "targets") {
+  const bool node_only = parts.size() == 2;
+  if (!rest.empty() || parts.size() < 2 || parts.size() > 4 || (!node_only && parts[2] != "targets")) {
     return error_reply(404, "no such endpoint");
   }
   const NodeState* node = fleet_.find(parts[0], parts[1]);
   if (node == nullptr) return error_reply(404, "no such node");
+  if (node_only) {  // /api/nodes/<group>/<node>: the node with its current values
+    if (method != "GET" && method != "HEAD") {
+      ApiReply r = error_reply(405, "method not allowed");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return json_reply(200, node_view(*node));
+  }
   const std::string& key = node->key;
   const auto describe = [&](unsigned status) {
     nlohmann::json out = {{"node", key},

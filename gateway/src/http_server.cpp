@@ -154,8 +154,33 @@ bool is_safe(const Request& req) {
 
 }  // namespace
 
+// The close code for a WebSocket whose credentials were revoked: 4401 (application range; "401"
+// as in HTTP: authenticate again).
+constexpr std::uint16_t kWsRevokedCode = 4401;
+
 HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub, AuthService& auth)
-    : io_(io), options_(std::move(options)), api_(std::move(api)), hub_(hub), auth_(auth), acceptor_(io) {}
+    : io_(io), options_(std::move(options)), api_(std::move(api)), hub_(hub), auth_(auth), acceptor_(io) {
+  auth_.on_revocation([this](const Revocation& r) { asio::post(io_, [this, r] { revoke(r); }); });
+}
+
+HttpServer::~HttpServer() { auth_.on_revocation({}); }
+
+void HttpServer::revoke(const Revocation& r) {
+  const auto match = [&r](const WsIdentity& id) {
+    switch (r.kind) {
+      case Revocation::Kind::kSession:
+        return id.via == WsIdentity::Via::kSession && id.session == r.session;
+      case Revocation::Kind::kUser:
+        return id.name == r.name && (id.via == WsIdentity::Via::kBasic ||
+                                     (id.via == WsIdentity::Via::kSession && id.session != r.session));
+      case Revocation::Kind::kToken:
+        return id.via == WsIdentity::Via::kToken && id.name == r.name;
+    }
+    return false;
+  };
+  const std::size_t n = hub_.close_if(match, kWsRevokedCode, "credentials revoked: " + r.reason);
+  if (n > 0) log::info(kLog, "websockets closed: credentials revoked", {{"count", n}, {"reason", r.reason}});
+}
 
 Result<std::uint16_t> HttpServer::start() {
   boost::system::error_code ec;
@@ -252,6 +277,7 @@ asio::awaitable<void> HttpServer::serve_stream(Stream stream) {
     }
     if (websocket::is_upgrade(req)) {
       std::optional<Response> refused;
+      WsIdentity identity;
       std::string_view ws_path = req.target();
       ws_path = ws_path.substr(0, ws_path.find('?'));
       if (ws_path != "/ws") {
@@ -264,11 +290,19 @@ asio::awaitable<void> HttpServer::serve_stream(Stream stream) {
         } else if (!auth_.websocket_origin_ok(std::get<auth::Principal>(outcome), ra)) {
           log::warn(kLog, "websocket refused: foreign origin", {{"origin", ra.origin}, {"client", peer}});
           refused = error_response(req, http::status::forbidden, "WebSocket from a foreign Origin");
+        } else {
+          // What authenticated it, so that revoking that closes it (revoke()).
+          const auto& who = std::get<auth::Principal>(outcome);
+          identity.name = who.user;
+          identity.session = who.session;
+          identity.via = who.via == auth::Via::kCookie  ? WsIdentity::Via::kSession
+                         : who.via == auth::Via::kToken ? WsIdentity::Via::kToken
+                                                        : WsIdentity::Via::kBasic;
         }
       }
       if (!refused) {
         beast::get_lowest_layer(stream).expires_never();
-        co_await serve_websocket(std::move(stream), std::move(req));
+        co_await serve_websocket(std::move(stream), std::move(req), std::move(identity));
         co_return;
       }
       refused->keep_alive(false);
@@ -334,8 +368,12 @@ asio::awaitable<Response> HttpServer::respond(const Request& req, const std::str
   if (!is_safe(req) && !who.is_admin()) {
     co_return error_response(req, http::status::forbidden, "a viewer cannot change anything");
   }
-  if ((path == "/api/silences" || path.rfind("/api/silences/", 0) == 0) && api_.silences) {
+  if ((path == "/api/silences" || path == "/api/maintenance" || path.rfind("/api/silences/", 0) == 0) &&
+      api_.silences) {
     co_return api_response(req, api_.silences(std::string(req.method_string()), path, req.body(), who.user));
+  }
+  if ((path == "/api/rules" || path.rfind("/api/rules/", 0) == 0) && api_.rules) {
+    co_return api_response(req, api_.rules(std::string(req.method_string()), path, req.body(), who.user));
   }
   if (path.rfind("/api/nodes/", 0) == 0 && api_.node_resource) {
     co_return api_response(req, api_.node_resource(std::string(req.method_string()), path, req.body()));
@@ -357,6 +395,7 @@ Response HttpServer::handle_get(const Request& req) const {
   if (target == "/metrics" && api_.metrics) return api_response(req, api_.metrics());
   if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
   if (target == "/api/fleet" && api_.fleet) return json_response(req, http::status::ok, api_.fleet());
+  if (target == "/api/targets" && api_.targets) return api_response(req, api_.targets());
   if (target == "/api/history" && api_.history) return api_response(req, api_.history(parse_query(req.target())));
   if (target == "/api/reports" && api_.reports) return api_response(req, api_.reports(parse_query(req.target())));
   if (target == "/api/alerts" && api_.alerts) return json_response(req, http::status::ok, api_.alerts());
@@ -384,7 +423,7 @@ Response HttpServer::handle_get(const Request& req) const {
 }
 
 template <class Stream>
-asio::awaitable<void> HttpServer::serve_websocket(Stream stream, Request req) {
+asio::awaitable<void> HttpServer::serve_websocket(Stream stream, Request req, WsIdentity identity) {
   auto ws = std::make_shared<websocket::stream<Stream>>(std::move(stream));
   ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws->read_message_max(kWsMessageLimit);
@@ -393,7 +432,13 @@ asio::awaitable<void> HttpServer::serve_websocket(Stream stream, Request req) {
   if (ec) co_return;
   ws->text(true);
 
-  auto client = std::make_shared<WsClient>(ws->get_executor());
+  auto client = std::make_shared<WsClient>(ws->get_executor(), std::move(identity));
+  // A client dropped for not reading (ws_hub.h, rule 4): its writer may be stuck in a write that
+  // never completes, so the connection is cut instead of waiting for a close handshake.
+  client->set_abort([ws] {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(*ws).socket().close(ignored);
+  });
   // ?epoch=E&since=N: resume after frame N of run E (ws_hub.h), else a snapshot.
   const QueryParams query = parse_query(req.target());
   std::optional<std::uint64_t> since;
@@ -427,11 +472,14 @@ asio::awaitable<void> HttpServer::serve_websocket(Stream stream, Request req) {
     const Frame frame = client->pop();
     co_await ws->async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
+    hub_.frame_sent();
   }
   hub_.detach(client);
   client->close();
+  client->set_abort({});  // it holds `ws`
   if (ws->is_open()) {
-    co_await ws->async_close(websocket::close_code::going_away, asio::redirect_error(asio::use_awaitable, ec));
+    const websocket::close_reason reason(static_cast<websocket::close_code>(client->close_code()), client->close_reason());
+    co_await ws->async_close(reason, asio::redirect_error(asio::use_awaitable, ec));
   }
   log::debug(kLog, "websocket client detached", {{"clients", hub_.clients()}});
 }

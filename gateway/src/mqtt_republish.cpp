@@ -99,11 +99,21 @@ std::optional<MqttMessage> discovery_message(const RepublishConfig& config, cons
       components[key] = std::move(c);
     }
   }
+  // The device is named by the agent's display name (agent/name) when it has one.
+  std::string display = id;
+  if (node.contains("metrics") && node["metrics"].is_array()) {
+    for (const auto& m : node["metrics"]) {
+      if (m.value("name", "") == "agent/name" && m.contains("value") && m["value"].is_string() &&
+          !m["value"].get<std::string>().empty()) {
+        display = m["value"].get<std::string>();
+      }
+    }
+  }
   // Always a status sensor: HEALTHY / DEGRADED / DOWN.
   components["status"] = {{"p", "sensor"}, {"name", "status"}, {"uniq_id", device_id + "_status"},
                           {"val_tpl", "{{ value_json.status }}"}};
   const nlohmann::json payload = {
-      {"dev", {{"ids", {device_id}}, {"name", id}, {"mf", "edgemon"}, {"mdl", "edgemon-agent"}, {"sa", group}}},
+      {"dev", {{"ids", {device_id}}, {"name", display}, {"mf", "edgemon"}, {"mdl", "edgemon-agent"}, {"sa", group}}},
       {"o", {{"name", "edgemon-gateway"}, {"sw", gateway_version}}},
       {"stat_t", node_topic(config, node, "state")},
       {"avty_t", node_topic(config, node, "availability")},

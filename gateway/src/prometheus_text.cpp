@@ -242,6 +242,17 @@ constexpr Desc kNotifications{"edgemon_notifications_total", "Alert notification
 constexpr Desc kRestoreFailures{"edgemon_restore_failures_total",
                                 "State that could not be restored at start.", C};
 constexpr Desc kWsClients{"edgemon_websocket_clients", "Connected WebSocket clients.", G};
+constexpr Desc kWsFramesSent{"edgemon_websocket_frames_sent_total", "Frames written to WebSocket clients.", C};
+constexpr Desc kWsCoalesced{"edgemon_websocket_frames_coalesced_total",
+                            "Queued WebSocket frames replaced by a newer one for the same node (slow client).", C};
+constexpr Desc kWsResyncs{"edgemon_websocket_resyncs_total",
+                          "WebSocket client queues replaced by a snapshot after overflowing.", C};
+constexpr Desc kWsDropped{"edgemon_websocket_clients_dropped_total",
+                          "WebSocket clients dropped for overflowing again before their resync went out.", C};
+constexpr Desc kWsRevoked{"edgemon_websocket_clients_revoked_total",
+                          "WebSocket clients closed because their credentials were revoked.", C};
+constexpr Desc kWsResumes{"edgemon_websocket_resumes_total",
+                          "WebSocket reconnects resumed from the history instead of a snapshot.", C};
 constexpr Desc kAlertsActive{"edgemon_alerts_active", "Alerts currently firing.", G};
 constexpr Desc kRules{"edgemon_rules", "Alert rules configured.", G};
 constexpr Desc kDroppedSubjects{
@@ -423,6 +434,12 @@ std::string render_gateway_metrics(const GatewayMetricsInput& in) {
   w.put(kNotifications, in.notifications);
   w.put(kRestoreFailures, in.restore_failures);
   w.put(kWsClients, static_cast<std::uint64_t>(in.ws_clients));
+  w.put(kWsFramesSent, in.ws_frames_sent);
+  w.put(kWsCoalesced, in.ws_coalesced);
+  w.put(kWsResyncs, in.ws_resyncs);
+  w.put(kWsDropped, in.ws_dropped);
+  w.put(kWsRevoked, in.ws_revoked);
+  w.put(kWsResumes, in.ws_resumes);
   w.put(kAlertsActive, static_cast<std::uint64_t>(in.alerts_active));
   w.put(kRules, static_cast<std::uint64_t>(in.rules));
   w.put(kDroppedSubjects, in.dropped_subjects);

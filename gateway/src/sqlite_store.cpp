@@ -165,6 +165,14 @@ constexpr const char* kMigrations[] = {
       updated_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // v5: alert rules added through the API (the [[rules]] keys as a JSON object).
+    R"sql(
+    CREATE TABLE api_rules (
+      name TEXT PRIMARY KEY,
+      body TEXT NOT NULL,
+      updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {
@@ -591,6 +599,16 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::vector<StoredRule>> rules() override {
+    Query q(stmt("SELECT name, body, updated_ms FROM api_rules ORDER BY name"));
+    if (!q) return error("prepare rules").error();
+    std::vector<StoredRule> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(StoredRule{q.text(0), q.text(1), q.i64(2), false});
+    if (rc != SQLITE_DONE) return error("rules").error();
+    return out;
+  }
+
   Result<std::vector<UptimeDelta>> uptime_since(std::int64_t since_ms) override {
     Query q(stmt("SELECT subject, hour_ms, good, total FROM uptime WHERE hour_ms >= ? ORDER BY subject, hour_ms"));
     if (!q) return error("prepare uptime").error();
@@ -728,6 +746,15 @@ class SqliteStore final : public Store {
       if (!q) return error("prepare node config");
       q.bind(1, c.node).bind(2, c.config).bind(3, c.version).bind(4, c.updated_ms);
       if (q.step() != SQLITE_DONE) return error("save node config");
+    }
+    for (const StoredRule& r : batch.rules) {
+      Query q(stmt(r.removed ? "DELETE FROM api_rules WHERE name = ?"
+                             : "INSERT INTO api_rules(name, body, updated_ms) VALUES (?, ?, ?) "
+                               "ON CONFLICT(name) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms"));
+      if (!q) return error("prepare rule");
+      q.bind(1, r.name);
+      if (!r.removed) q.bind(2, r.body).bind(3, r.updated_ms);
+      if (q.step() != SQLITE_DONE) return error("save rule");
     }
     return Status::Ok();
   }

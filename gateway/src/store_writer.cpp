@@ -30,6 +30,7 @@ void merge_into(WriteBatch& into, WriteBatch&& from) {
   append(into.incidents, from.incidents);
   append(into.uptime, from.uptime);
   append(into.node_configs, from.node_configs);
+  append(into.rules, from.rules);
   if (from.alert_state) into.alert_state = std::move(from.alert_state);
 }
 

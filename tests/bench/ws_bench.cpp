@@ -33,8 +33,13 @@
 //   about +0.5 ms of quantisation. Nothing is asserted: timing never decides a test.
 //
 // Also printed: frames and bytes received, resyncs (a snapshot frame after a client's first: the
-// gateway replaced its queue because it fell 256 frames behind), and CPU of the gateway,
-// mosquitto, the simulator and this process (utime+stime from /proc/<pid>/stat).
+// gateway replaced its queue because it overflowed), the gateway's own WebSocket counters from
+// /api/health ("ws": frames sent, coalesced, resyncs, clients dropped; docs/protocol.md, "Slow
+// clients") over each window, and CPU of the gateway, mosquitto, the simulator and this process
+// (utime+stime from /proc/<pid>/stat).
+// A coalesced frame (a slow client's queued node frame replaced by a newer one, under the old
+// seq) is credited with the content of the first receipt of its seq: for such frames "raw" is an
+// upper bound of the data's age.
 //
 // Figures (docs/performance.md, "WebSocket fan-out"):
 //   build/release/tests/bench/ws_bench --clients 1000 --nodes 200 --seconds 10
@@ -501,7 +506,14 @@ struct Health {
   std::uint64_t accepted = 0;
   std::uint64_t nodes = 0;
   std::uint64_t ws_clients = 0;
+  bool has_ws = false;  // the "ws" counters (gateways since issue #7's slow-client rules)
+  std::uint64_t ws_sent = 0;
+  std::uint64_t ws_coalesced = 0;
+  std::uint64_t ws_resyncs = 0;
+  std::uint64_t ws_dropped = 0;
 };
+
+std::uint16_t g_http_port = 0;  // the gateway's, for the counters around each window
 
 Health health(std::uint16_t port) {
   int status = 0;
@@ -513,6 +525,13 @@ Health health(std::uint16_t port) {
   h.accepted = j.value("messages_accepted", std::uint64_t{0});
   h.nodes = j.value("nodes", std::uint64_t{0});
   h.ws_clients = j.value("ws_clients", std::uint64_t{0});
+  if (const auto ws = j.find("ws"); ws != j.end() && ws->is_object()) {
+    h.has_ws = true;
+    h.ws_sent = ws->value("frames_sent", std::uint64_t{0});
+    h.ws_coalesced = ws->value("frames_coalesced", std::uint64_t{0});
+    h.ws_resyncs = ws->value("resyncs", std::uint64_t{0});
+    h.ws_dropped = ws->value("clients_dropped", std::uint64_t{0});
+  }
   return h;
 }
 
@@ -701,6 +720,7 @@ std::pair<Window, Cpu> measure(const Args& args, asio::io_context& io, Bench& be
                                std::uint16_t broker_port, pid_t gw, pid_t broker, pid_t sim, char phase, int window_id,
                                std::size_t reading_clients) {
   std::vector<ChildProcess> probes;
+  const Health h0 = health(g_http_port);
   CpuMeter meter(gw, broker, sim);
   on_io(io, [&] {
     bench.open_window(window_id);
@@ -719,6 +739,14 @@ std::pair<Window, Cpu> measure(const Args& args, asio::io_context& io, Bench& be
       on_io(io, [&] { return std::tuple(bench.closed_reading.load(), bench.read_error, bench.frames_total); });
   std::printf("\n(after window %d: %llu frames received by this process since it started; reading connections ended so far: %d%s%s)",
               window_id, static_cast<unsigned long long>(total), ended, why.empty() ? "" : ", first reason: ", why.c_str());
+  if (const Health h1 = health(g_http_port); h0.has_ws && h1.has_ws) {
+    std::printf("\n(gateway's WebSocket counters over the window and its 1 s grace: %llu frames sent, %llu coalesced,"
+                " %llu resyncs, %llu clients dropped)",
+                static_cast<unsigned long long>(h1.ws_sent - h0.ws_sent),
+                static_cast<unsigned long long>(h1.ws_coalesced - h0.ws_coalesced),
+                static_cast<unsigned long long>(h1.ws_resyncs - h0.ws_resyncs),
+                static_cast<unsigned long long>(h1.ws_dropped - h0.ws_dropped));
+  }
   const std::string scanner_error = on_io(io, [&] { return bench.scanner_error; });
   if (!scanner_error.empty()) throw std::runtime_error(scanner_error);
   reap_probes(probes, args.probe_life);
@@ -785,6 +813,7 @@ admin_user = ")") + edgemon::test::TestFleet::kAdminUser + "\"\nadmin_password =
        dir.file("gateway.toml"), "--log-level", "warn"},
       dir.file("gateway.log"));
   if (!edgemon::test::wait_for_tcp(http_port, 10s)) throw std::runtime_error("gateway did not start:\n" + gateway.log());
+  g_http_port = http_port;
   const std::string authorization = "Bearer " + edgemon::test::create_admin_token(http_port, "ws-bench");
   edgemon::test::set_default_authorization(authorization);  // for /api/fleet and /api/health polls
 

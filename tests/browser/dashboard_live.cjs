@@ -3,7 +3,8 @@
 //
 //   node tests/browser/dashboard_live.cjs --url http://127.0.0.1:PORT/ --node NODE_ID \
 //        --user USER --password PASSWORD --screenshot /path/overview.png \
-//        [--login-screenshot FILE] [--detail-screenshot FILE] [--timeout-ms 20000]
+//        [--login-screenshot FILE] [--detail-screenshot FILE] [--target-screenshot FILE]
+//        [--alerts-screenshot FILE] [--reports-screenshot FILE] [--expect-alerts] [--timeout-ms 20000]
 //
 // Launches the system Chromium (/usr/bin/chromium, never a downloaded browser) headless through
 // playwright-core with a fresh temporary profile, opens the dashboard and checks, within the
@@ -19,13 +20,28 @@
 //      is drawn with data from /api/history, the charts together hold > 1 point and grow from the
 //      live feed (together: an unchanging value, e.g. a CPU pegged at 100 %, is not re-sent by the
 //      agent), and the back link returns to the overview;
-//   8. "Log out" returns to the login page and GET /api/me answers 401 afterwards;
-//   9. no uncaught page error, dialog (alert/confirm/prompt, e.g. from injected markup), crash or
+//   8. the overview's search box and group filter hide and show the card; with --expect-alerts the
+//      active-alerts strip shows an alert of NODE_ID (pushed as a WebSocket `alerts` message);
+//   9. the card's ping target link opens the target page (#/target/<group>/<node>/ping/<host>):
+//      its latency chart is drawn with points (data-points > 0), the check log has rows and the
+//      1 h uptime tile shows a percentage;
+//  10. the nav's Alerts link (keyboard) opens the alerts page: the active tab, the incidents tab and
+//      the events tab (with pagination buttons, "newer" disabled on the first page); with
+//      --expect-alerts one alert is firing, one is silenced and an incident is open;
+//  11. the nav's Reports link opens the reports page: its table is rendered and the CSV and JSON
+//      download links answer 200 with the right content type;
+//  12. a dropped WebSocket reconnects with ?epoch=&since= and is answered "resumed" (the missed
+//      frames are replayed, no snapshot; a second socket keeps the hub's replay buffer alive), and
+//      the node keeps updating;
+//  13. at phone width (390 px) the overview and the alerts page do not scroll sideways;
+//  14. "Log out" returns to the login page and GET /api/me answers 401 afterwards;
+//  15. no uncaught page error, dialog (alert/confirm/prompt, e.g. from injected markup), crash or
 //      Content-Security-Policy violation, and no <img>/<script> inside any node card or the
 //      detail page (device strings are rendered as text only).
-// It saves screenshots of the login page (before the wrong attempt), the overview (--screenshot)
-// and the detail page; --login-screenshot and --detail-screenshot default to login.png and
-// node-detail.png next to --screenshot. Then it prints one "browser: ..." line and exits 0. On
+// It saves screenshots of the login page (before the wrong attempt), the overview (--screenshot),
+// the node detail, target detail, alerts and reports pages; --login-screenshot,
+// --detail-screenshot, --target-screenshot, --alerts-screenshot and --reports-screenshot default to
+// login.png, node-detail.png, target-detail.png, alerts.png and reports.png next to --screenshot. Then it prints one "browser: ..." line and exits 0. On
 // failure it prints "browser: FAIL: <reason>" plus diagnostics to stderr, still tries to save a
 // screenshot (to --screenshot), and exits 1. The browser is closed on every path (also on
 // timeout and signals).
@@ -55,7 +71,9 @@ function usage(msg) {
   if (msg) process.stderr.write(`browser: ${msg}\n`);
   process.stderr.write(
     'usage: node tests/browser/dashboard_live.cjs --url URL --node NODE_ID --user USER --password PASSWORD ' +
-      '--screenshot FILE.png [--login-screenshot FILE.png] [--detail-screenshot FILE.png] [--timeout-ms 20000]\n',
+      '--screenshot FILE.png [--login-screenshot FILE.png] [--detail-screenshot FILE.png] ' +
+      '[--target-screenshot FILE.png] [--alerts-screenshot FILE.png] [--reports-screenshot FILE.png] ' +
+      '[--expect-alerts] [--timeout-ms 20000]\n',
   );
   process.exit(2);
 }
@@ -69,6 +87,10 @@ function parseArgs(argv) {
     screenshot: '',
     loginScreenshot: '',
     detailScreenshot: '',
+    targetScreenshot: '',
+    alertsScreenshot: '',
+    reportsScreenshot: '',
+    expectAlerts: false,
     timeoutMs: 20000,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -88,6 +110,10 @@ function parseArgs(argv) {
       case '--screenshot': opts.screenshot = take(); break;
       case '--login-screenshot': opts.loginScreenshot = take(); break;
       case '--detail-screenshot': opts.detailScreenshot = take(); break;
+      case '--target-screenshot': opts.targetScreenshot = take(); break;
+      case '--alerts-screenshot': opts.alertsScreenshot = take(); break;
+      case '--reports-screenshot': opts.reportsScreenshot = take(); break;
+      case '--expect-alerts': opts.expectAlerts = true; break;
       case '--timeout-ms': opts.timeoutMs = Number(take()); break;
       case '-h': case '--help': usage(); break;
       default: usage(`unknown argument '${arg}'`);
@@ -108,6 +134,9 @@ function parseArgs(argv) {
   const dir = path.dirname(opts.screenshot);
   opts.loginScreenshot = path.resolve(opts.loginScreenshot || path.join(dir, 'login.png'));
   opts.detailScreenshot = path.resolve(opts.detailScreenshot || path.join(dir, 'node-detail.png'));
+  opts.targetScreenshot = path.resolve(opts.targetScreenshot || path.join(dir, 'target-detail.png'));
+  opts.alertsScreenshot = path.resolve(opts.alertsScreenshot || path.join(dir, 'alerts.png'));
+  opts.reportsScreenshot = path.resolve(opts.reportsScreenshot || path.join(dir, 'reports.png'));
   return opts;
 }
 
@@ -233,6 +262,18 @@ async function main() {
       handleSIGHUP: false,
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Record the page's WebSockets (step 12 drops the dashboard's socket).
+    await context.addInitScript(() => {
+      const Native = window.WebSocket;
+      const sockets = [];
+      Object.defineProperty(window, '__edgemonSockets', { value: sockets });
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          sockets.push(this);
+        }
+      };
+    });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(String((err && err.stack) || err)));
     page.on('dialog', (d) => {
@@ -361,7 +402,8 @@ async function main() {
 
     // 7. The node detail page, opened with the keyboard from the card.
     phase = 'opening the node detail page';
-    const cardLink = page.locator(`[data-testid="node-card"][data-node="${opts.node.replace(/["\\]/g, '\\$&')}"] a`);
+    const nodeSel = `[data-testid="node-card"][data-node="${opts.node.replace(/["\\]/g, '\\$&')}"]`;
+    const cardLink = page.locator(`${nodeSel} a[data-testid="node-link"]`);
     await cardLink.focus({ timeout: remaining() });
     await page.keyboard.press('Enter');
     await waitFor(
@@ -432,7 +474,195 @@ async function main() {
       (location.hash === '#/' || location.hash === '') &&
       document.querySelector('[data-testid="overview-view"]')?.getClientRects().length > 0);
 
-    // 8. Log out.
+    // 8. Search and group filter on the overview; the active-alerts strip.
+    phase = 'filtering the overview';
+    const cardVisible = (id) => {
+      const card = Array.from(document.querySelectorAll('[data-testid="node-card"]')).find(
+        (c) => c instanceof HTMLElement && c.dataset.node === id,
+      );
+      return !!card && card.getClientRects().length > 0;
+    };
+    await page.fill('[data-testid="search"]', `${opts.node.slice(0, 3)}-no-such-node`, { timeout: remaining() });
+    await waitFor('the search box to hide the card', (id) => !Array.from(document.querySelectorAll('[data-testid="node-card"]'))
+      .some((c) => c.dataset.node === id && c.getClientRects().length > 0), opts.node);
+    await page.fill('[data-testid="search"]', opts.node.slice(1, -1).toUpperCase(), { timeout: remaining() });
+    await waitFor('the search box (substring, any case) to show the card', cardVisible, opts.node);
+    await page.fill('[data-testid="search"]', '', { timeout: remaining() });
+    const groups = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('[data-testid="group-filter"] option')).map((o) => o.value));
+    const nodeGroup = groups.find((g) => g !== '');
+    if (nodeGroup === undefined) throw new Failure(`the group filter offers no group: ${JSON.stringify(groups)}`);
+    await page.selectOption('[data-testid="group-filter"]', nodeGroup, { timeout: remaining() });
+    await waitFor('the group filter to keep the card', cardVisible, opts.node);
+    await page.selectOption('[data-testid="group-filter"]', '', { timeout: remaining() });
+    let alertNode = '';
+    if (opts.expectAlerts) {
+      const h = await waitFor(`an active alert of '${opts.node}' in the overview's alert strip`, (id) => {
+        const a = Array.from(document.querySelectorAll('[data-testid="alert-strip"] [data-testid="active-alert"]'))
+          .find((e) => (e.getAttribute('data-node') ?? '').endsWith(`/${id}`) && e.getClientRects().length > 0);
+        return a ? a.getAttribute('data-node') : false;
+      }, opts.node);
+      alertNode = await h.jsonValue();
+    }
+    lap('overview-filter');
+
+    // 9. The target detail page, from the ping target link on the card.
+    phase = 'opening the target page';
+    const targetLink = page.locator(`${nodeSel} a[data-testid="target-link"]`).first();
+    const targetHost = await targetLink.getAttribute('data-target', { timeout: remaining() });
+    await targetLink.click({ timeout: remaining() });
+    await waitFor(`the target page of ${targetHost}`, (host) => {
+      const view = document.querySelector('[data-testid="target-view"]');
+      return location.hash.startsWith('#/target/') && location.hash.endsWith(`/ping/${encodeURIComponent(host)}`) &&
+        !!view && view.getClientRects().length > 0 &&
+        document.querySelector('[data-testid="target-title"]')?.textContent === `ping ${host}`;
+    }, targetHost);
+    const targetHandle = await waitFor('the target latency chart with points, the check log and the 1 h uptime', () => {
+      const chart = document.querySelector('[data-testid="target-latency-chart"]');
+      const points = Number(chart?.getAttribute('data-points') ?? 0);
+      const canvas = chart?.querySelector('canvas');
+      const rows = document.querySelectorAll('[data-testid="check-log-rows"] tr').length;
+      const uptime = document.querySelector('[data-testid="target-uptime-1h"]')?.textContent ?? '';
+      return points > 0 && !!canvas && canvas.width > 0 && rows > 0 && /%$/.test(uptime)
+        ? { points, rows, uptime, state: document.querySelector('[data-testid="target-state"]')?.textContent ?? '' }
+        : false;
+    });
+    const targetInfo = await targetHandle.jsonValue();
+    const targetInjected = await page.evaluate(
+      () => document.querySelectorAll('[data-testid="target-view"] img, [data-testid="target-view"] script').length);
+    if (targetInjected) throw new Failure(`${targetInjected} <img>/<script> element(s) in the target page`);
+    lap('target');
+    await saveShot(opts.targetScreenshot, 'target');
+
+    // 10. The alerts page, with the keyboard from the top bar's navigation.
+    phase = 'opening the alerts page';
+    await page.focus('[data-testid="nav-alerts"]', { timeout: remaining() });
+    await page.keyboard.press('Enter');
+    await waitFor('the alerts page (active tab)', () => {
+      const v = (sel) => {
+        const e = document.querySelector(sel);
+        return !!e && e.getClientRects().length > 0;
+      };
+      return location.hash === '#/alerts' && v('[data-testid="alerts-view"]') && v('[data-testid="firing-section"]') &&
+        v('[data-testid="silenced-section"]') &&
+        document.querySelector('[data-testid="nav-alerts"]')?.getAttribute('aria-current') === 'page';
+    });
+    let alertsInfo = { firing: 0, silenced: 0 };
+    if (opts.expectAlerts) {
+      const h = await waitFor('one firing and one silenced alert on the alerts page', () => {
+        const firing = document.querySelectorAll('[data-testid="firing-alerts"] [data-testid="active-alert"]').length;
+        const silenced = document.querySelectorAll('[data-testid="silenced-alerts"] [data-testid="active-alert"][data-silenced="true"]').length;
+        return firing >= 1 && silenced >= 1 ? { firing, silenced } : false;
+      });
+      alertsInfo = await h.jsonValue();
+    }
+    await saveShot(opts.alertsScreenshot, 'alerts');
+    await page.click('[data-testid="tab-incidents"]', { timeout: remaining() });
+    const incHandle = await waitFor('the incidents tab with its pager', (want) => {
+      const sec = document.querySelector('[data-testid="incidents-section"]');
+      const prev = document.querySelector('[data-testid="incidents-prev"]');
+      const next = document.querySelector('[data-testid="incidents-next"]');
+      if (!sec || sec.getClientRects().length === 0 || !prev || !next || sec.dataset.offset !== '0') return false;
+      if (!prev.disabled) return false;
+      const open = document.querySelectorAll('[data-testid="incident"][data-open="true"]').length;
+      const rows = document.querySelectorAll('[data-testid="incident"]').length;
+      return !want || open >= 1 ? { rows, open } : false;
+    }, opts.expectAlerts);
+    const incidents = await incHandle.jsonValue();
+    await page.click('[data-testid="tab-events"]', { timeout: remaining() });
+    const evHandle = await waitFor('the events tab with its pager', (want) => {
+      const sec = document.querySelector('[data-testid="events-section"]');
+      const prev = document.querySelector('[data-testid="events-prev"]');
+      const next = document.querySelector('[data-testid="events-next"]');
+      if (!sec || sec.getClientRects().length === 0 || !prev || !next || sec.dataset.offset !== '0') return false;
+      if (!prev.disabled) return false;
+      const rows = document.querySelectorAll('[data-testid="event"]').length;
+      return !want || rows >= 1 ? { rows, nextEnabled: !next.disabled } : false;
+    }, opts.expectAlerts);
+    const events = await evHandle.jsonValue();
+    if (events.nextEnabled) {
+      await page.click('[data-testid="events-next"]', { timeout: remaining() });
+      await waitFor('the second page of events', () =>
+        document.querySelector('[data-testid="events-section"]')?.dataset.offset !== '0' &&
+        !document.querySelector('[data-testid="events-prev"]').disabled);
+    }
+    lap('alerts');
+
+    // 11. The reports page.
+    phase = 'opening the reports page';
+    await page.click('[data-testid="nav-reports"]', { timeout: remaining() });
+    const repHandle = await waitFor('the reports page with its table and downloads', () => {
+      const view = document.querySelector('[data-testid="reports-view"]');
+      const body = document.querySelector('[data-testid="report-table"] tbody');
+      const csv = document.querySelector('[data-testid="report-csv"]');
+      const json = document.querySelector('[data-testid="report-json"]');
+      return location.hash === '#/reports' && !!view && view.getClientRects().length > 0 && !!body &&
+        body.dataset.rows !== undefined && !!csv && !!json && json.hasAttribute('download')
+        ? { rows: Number(body.dataset.rows), csv: csv.getAttribute('href'), json: json.getAttribute('href') }
+        : false;
+    });
+    const reports = await repHandle.jsonValue();
+    phase = 'fetching the report downloads';
+    const downloads = await page.evaluate(async ([csv, json]) => {
+      const get = async (u) => {
+        const r = await fetch(u, { credentials: 'same-origin' });
+        return { status: r.status, type: r.headers.get('content-type') ?? '', body: (await r.text()).slice(0, 200) };
+      };
+      return { csv: await get(csv), json: await get(json) };
+    }, [reports.csv, reports.json]);
+    if (downloads.csv.status !== 200 || !/text\/csv/.test(downloads.csv.type)) {
+      throw new Failure(`the CSV download ${reports.csv} answered ${downloads.csv.status} ${downloads.csv.type}`);
+    }
+    if (downloads.json.status !== 200 || !/json/.test(downloads.json.type) || !/"reports"/.test(downloads.json.body)) {
+      throw new Failure(`the JSON download ${reports.json} answered ${downloads.json.status} ${downloads.json.type}`);
+    }
+    lap('reports');
+    await saveShot(opts.reportsScreenshot, 'reports');
+
+    // 12. Resume after a dropped connection.
+    phase = 'dropping the WebSocket';
+    await page.click('[data-testid="nav-overview"]', { timeout: remaining() });
+    const dropped = await page.evaluate(async () => {
+      const app = window.__edgemonSockets.filter((w) => w.readyState === WebSocket.OPEN).at(-1);
+      if (!app) return null;
+      // Another client keeps the hub recording frames while ours is away.
+      const keeper = new WebSocket(app.url.split('?')[0]);
+      await new Promise((resolve, reject) => { keeper.onopen = resolve; keeper.onerror = reject; });
+      window.__edgemonKeeper = keeper;
+      app.close();
+      return app.url;
+    });
+    if (!dropped) throw new Failure('no open dashboard WebSocket to drop');
+    const resumeHandle = await waitFor('the dashboard to resume its WebSocket (?epoch=&since=, "resumed")', () => {
+      const conn = document.querySelector('[data-testid="conn-state"]');
+      const last = window.__edgemonSockets.filter((w) => w !== window.__edgemonKeeper).at(-1);
+      return conn?.getAttribute('data-state') === 'live' && conn?.getAttribute('data-resumes') === '1' &&
+        /[?&]epoch=[^&]+&since=\d+/.test(last?.url ?? '') ? last.url : false;
+    });
+    const resumedUrl = await resumeHandle.jsonValue();
+    const beforeResume = (await page.evaluate(state, opts.node)).updates;
+    await waitFor(`data-updates of '${opts.node}' to grow after the resume`, ([id, n]) => {
+      const card = Array.from(document.querySelectorAll('[data-testid="node-card"]')).find((c) => c.dataset.node === id);
+      return card ? Number(card.getAttribute('data-updates')) > n : false;
+    }, [opts.node, beforeResume]);
+    await page.evaluate(() => window.__edgemonKeeper.close());
+    lap('resume');
+
+    // 13. Phone width: nothing scrolls sideways.
+    phase = 'checking phone width';
+    await page.setViewportSize({ width: 390, height: 800 });
+    const phone = {};
+    for (const [name, hash] of [['alerts', '#/alerts'], ['overview', '#/']]) {
+      await page.evaluate((h) => { location.hash = h; }, hash);
+      await waitFor(`the ${name} page at phone width`, (h) => location.hash === h || (h === '#/' && location.hash === ''), hash);
+      await page.waitForTimeout(300);
+      phone[name] = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (phone[name] > 391) throw new Failure(`the ${name} page is ${phone[name]} px wide at a 390 px viewport`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    lap('phone');
+
+    // 14. Log out.
     phase = 'logging out';
     await page.click('[data-testid="logout"]', { timeout: remaining() });
     await waitFor('the login page after logging out', () => {
@@ -455,8 +685,12 @@ async function main() {
         `node=${opts.node} cpu=${final.cpu} (first ${firstCpu}) updates=${final.updates} ` +
         `(+${final.updates - baseline}) nodes=${final.nodes.length} conn=live; ` +
         `detail: chart points ${JSON.stringify(firstPoints)} -> ${JSON.stringify(detail.points)}, ` +
-        `panels=${detail.panels.length}; logout ok (/api/me -> 401); ` +
-        `screenshots=${opts.loginScreenshot},${opts.screenshot},${opts.detailScreenshot}; ` +
+        `panels=${detail.panels.length}; filter ok${alertNode ? `; alert strip: ${alertNode}` : ''}; ` +
+        `target ${targetHost}: ${JSON.stringify(targetInfo)}; alerts: ${JSON.stringify(alertsInfo)} ` +
+        `incidents ${JSON.stringify(incidents)} events ${JSON.stringify(events)}; reports rows=${reports.rows} ` +
+        `csv/json downloads ok; resumed via ${new URL(resumedUrl).search}; phone widths ${JSON.stringify(phone)}; logout ok (/api/me -> 401); ` +
+        `screenshots=${opts.loginScreenshot},${opts.screenshot},${opts.detailScreenshot},` +
+        `${opts.targetScreenshot},${opts.alertsScreenshot},${opts.reportsScreenshot}; ` +
         `ms: ${timings.join(' ')} total=${Date.now() - started}\n`,
     );
     exitCode = 0;

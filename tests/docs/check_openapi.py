@@ -11,7 +11,7 @@
 2. Extracts the routes the gateway implements from its C++ sources - the "/..." literals that
    `path`/`target`/`r.path`/`req.target()` are compared with (==, !=, or a prefix test with
    rfind(.., 0) == 0) in http_server.cpp and auth_service.cpp, and the
-   /api/nodes/<group>/<node>/targets[/<host>] shape parsed in gateway_targets.cpp - and fails,
+   /api/nodes/<group>/<node>[/targets[/<host>]] shape parsed in gateway_targets.cpp - and fails,
    naming the route, if an implemented route is missing from the description or a described
    path is not implemented. Path parameter names do not matter: /api/users/{name} and
    /api/users/{user} are the same route.
@@ -260,15 +260,17 @@ def targets_routes(root):
         return None, {}
     index, segment = int(literal[0][0]), literal[0][1]
     low, high = int(sizes.group(1)), int(sizes.group(2))
-    if low != index + 1 or high < low:
+    if low not in (index, index + 1) or high < index + 1:
         fail(f"{rel}: the literal segment '{segment}' is part {index} but {low}..{high} parts are accepted; "
              "update tests/docs/check_openapi.py to the new code")
         return None, {}
     base = prefix.group(1) + "{}/" * index + segment
     where = f"{rel}:{line_of(text, prefix.start())}"
     routes = {}
-    for count in range(low, high + 1):
-        routes[base + "/{}" * (count - low)] = where
+    if low == index:  # the path may stop before the literal segment: /api/nodes/<group>/<node>
+        routes[prefix.group(1) + "/".join(["{}"] * index)] = where
+    for count in range(index + 1, high + 1):
+        routes[base + "/{}" * (count - index - 1)] = where
     return prefix.group(1), routes
 
 

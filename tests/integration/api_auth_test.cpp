@@ -1,7 +1,11 @@
 // The gateway's API is closed to strangers: a walk over every route with a real gateway process,
 // as an anonymous client, a viewer and an admin, by cookie, token and HTTP Basic (issue #7's
 // acceptance; docs/auth.md describes the rules).
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -36,9 +40,15 @@ const std::vector<Route>& protected_routes() {
       {"GET", "/api/tokens", ""},
       {"GET", "/api/silences", ""},
       {"GET", "/api/nodes/edgemon/x/targets", ""},
+      {"GET", "/api/nodes/edgemon/x", ""},
+      {"GET", "/api/targets", ""},
+      {"GET", "/api/rules", ""},
+      {"GET", "/api/rules/_gateway_storage", ""},
+      {"GET", "/api/maintenance", ""},
       {"GET", "/api/no-such-endpoint", ""},
       {"HEAD", "/api/nodes", ""},
       {"POST", "/api/logout", ""},
+      {"POST", "/api/me/password", R"({"current":"wrong-password-1","new":"new-password-123"})"},
       {"POST", "/api/users", R"({"name":"eve","password":"eve-password-123","role":"admin"})"},
       {"PATCH", "/api/users/admin", R"({"password":"taken-over-123"})"},
       {"DELETE", "/api/users/admin", ""},
@@ -48,6 +58,9 @@ const std::vector<Route>& protected_routes() {
       {"DELETE", "/api/silences/1", ""},
       {"POST", "/api/nodes/edgemon/x/targets", R"({"host":"10.0.0.1"})"},
       {"DELETE", "/api/nodes/edgemon/x/targets/10.0.0.1", ""},
+      {"POST", "/api/rules", R"({"name":"evil","kind":"node_down"})"},
+      {"PUT", "/api/rules/evil", R"({"kind":"node_down"})"},
+      {"DELETE", "/api/rules/evil", ""},
       {"POST", "/api/nodes", "{}"},
       {"PUT", "/api/fleet", "{}"},
   };
@@ -179,7 +192,8 @@ TEST(ApiAuth, AViewerCanReadButChangeNothing) {
 
   for (const Route& route : protected_routes()) {
     const bool reads = route.method == "GET" || route.method == "HEAD";
-    if (route.path == "/api/logout") continue;  // her own session: allowed, checked below
+    // Her own session and password: allowed (OwnPasswordChange... below).
+    if (route.path == "/api/logout" || route.path == "/api/me/password") continue;
     const std::vector<std::pair<std::string, std::string>> cookie = {{"Cookie", vera.cookie}, {"X-CSRF-Token", vera.csrf}};
     const HttpResponse by_cookie = call(port, route, cookie);
     const HttpResponse by_basic = call(port, route, {{"Authorization", basic}});
@@ -188,7 +202,7 @@ TEST(ApiAuth, AViewerCanReadButChangeNothing) {
       EXPECT_EQ(by_basic.status, 403) << route.method << " " << route.path << ": " << by_basic.body;
     } else if (route.path == "/api/users" || route.path == "/api/tokens") {
       EXPECT_EQ(by_cookie.status, 403) << "only admins see users and tokens: " << route.path;
-    } else if (route.path == "/api/no-such-endpoint" || route.path == "/api/nodes/edgemon/x/targets") {
+    } else if (route.path == "/api/no-such-endpoint" || route.path.rfind("/api/nodes/edgemon/x", 0) == 0) {
       EXPECT_EQ(by_cookie.status, 404);  // no such endpoint / node
     } else {
       EXPECT_EQ(by_cookie.status, 200) << route.method << " " << route.path << ": " << by_cookie.body;
@@ -283,6 +297,187 @@ TEST(ApiAuth, TheEleventhLoginAttemptWithinAMinuteGets429) {
   const HttpResponse limited = http_request(port, basic);
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_FALSE(limited.header("retry-after").empty());
+}
+
+// Reads until the server closes the WebSocket or `within` passes. The close frame's code and
+// reason, and how long it took; nullopt if it stayed open (or ended without a close frame).
+struct Closed {
+  std::optional<std::pair<int, std::string>> frame;
+  std::chrono::milliseconds after{0};
+};
+
+Closed wait_closed(WsClient& ws, std::chrono::milliseconds within) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + within;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return {};
+    if (!ws.read(left)) {
+      return {ws.close_frame(), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)};
+    }
+  }
+}
+
+// A WebSocket stays open: nothing but frames (or silence) for `during`. Consumes the client.
+bool stays_open(WsClient& ws, std::chrono::milliseconds during) {
+  const Closed c = wait_closed(ws, during);
+  return !c.frame.has_value();
+}
+
+std::unique_ptr<WsClient> open_ws(std::uint16_t port, const std::vector<std::pair<std::string, std::string>>& headers,
+                                  bool with_origin = true) {
+  const std::string origin = with_origin ? "http://127.0.0.1:" + std::to_string(port) : "";
+  auto ws = std::make_unique<WsClient>(port, "/ws", origin, headers, false);
+  const auto first = ws->read(std::chrono::seconds(5));
+  EXPECT_TRUE(first.has_value());
+  if (first) {
+    EXPECT_EQ(nlohmann::json::parse(*first)["type"], "snapshot");
+  }
+  return ws;
+}
+
+void expect_revoked(WsClient& ws, const std::string& why) {
+  const Closed c = wait_closed(ws, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c.frame.has_value()) << why << ": the WebSocket was not closed within 1 s";
+  EXPECT_EQ(c.frame->first, 4401) << why;
+  EXPECT_NE(c.frame->second.find("credentials revoked"), std::string::npos) << why << ": " << c.frame->second;
+}
+
+TEST(ApiAuth, LogoutClosesThatSessionsWebSocketsAtOnce) {
+  TestFleet fleet;
+  const std::uint16_t port = fleet.http_port();
+  const Login first = login(port, TestFleet::kAdminUser, TestFleet::kAdminPassword);
+  const Login second = login(port, TestFleet::kAdminUser, TestFleet::kAdminPassword);
+  ASSERT_EQ(first.status, 200);
+  ASSERT_EQ(second.status, 200);
+  auto ws1 = open_ws(port, {{"Cookie", first.cookie}});
+  auto ws1b = open_ws(port, {{"Cookie", first.cookie}});
+  auto ws2 = open_ws(port, {{"Cookie", second.cookie}});
+  auto by_token = open_ws(port, {{"Authorization", fleet.authorization()}}, false);
+
+  const HttpResponse out = call(port, {"POST", "/api/logout", ""}, {{"Cookie", first.cookie}, {"X-CSRF-Token", first.csrf}});
+  ASSERT_EQ(out.status, 200) << out.body;
+  expect_revoked(*ws1, "logout");
+  expect_revoked(*ws1b, "logout, the session's second socket");
+  EXPECT_TRUE(stays_open(*ws2, std::chrono::milliseconds(300))) << "another session of the same user";
+  EXPECT_TRUE(stays_open(*by_token, std::chrono::milliseconds(100)));
+
+  HttpRequest health;
+  health.path = "/api/health";
+  const auto h = nlohmann::json::parse(http_request(port, health).body);
+  EXPECT_EQ(h["ws"]["clients_revoked"], 2) << h.dump();
+}
+
+TEST(ApiAuth, DeletingATokenClosesItsWebSocketsAtOnce) {
+  TestFleet fleet;
+  const std::uint16_t port = fleet.http_port();
+  HttpRequest create;
+  create.method = "POST";
+  create.path = "/api/tokens";
+  create.body = R"({"name":"ws-reader","role":"viewer"})";
+  const HttpResponse made = http_request(port, create);
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string token = nlohmann::json::parse(made.body).at("token").get<std::string>();
+  auto reader = open_ws(port, {{"Authorization", "Bearer " + token}}, false);
+  auto harness = open_ws(port, {{"Authorization", fleet.authorization()}}, false);
+
+  EXPECT_EQ(status_of(port, "DELETE", "/api/tokens/ws-reader", {{"Authorization", fleet.authorization()}}), 200);
+  expect_revoked(*reader, "token deleted");
+  EXPECT_TRUE(stays_open(*harness, std::chrono::milliseconds(300))) << "other tokens are not affected";
+}
+
+TEST(ApiAuth, AnAdminsPasswordChangeOrDeletionClosesTheUsersWebSockets) {
+  TestFleet fleet;
+  const std::uint16_t port = fleet.http_port();
+  create_user(port, "walt", "walt-password-1", "viewer");
+  const Login walt = login(port, "walt", "walt-password-1");
+  ASSERT_EQ(walt.status, 200);
+  auto by_cookie = open_ws(port, {{"Cookie", walt.cookie}});
+  auto by_basic = open_ws(port, {{"Authorization", "Basic d2FsdDp3YWx0LXBhc3N3b3JkLTE="}}, false);  // walt:walt-password-1
+  HttpRequest change;
+  change.method = "PATCH";
+  change.path = "/api/users/walt";
+  change.body = R"({"password":"walt-password-2"})";
+  ASSERT_EQ(http_request(port, change).status, 200);
+  expect_revoked(*by_cookie, "password changed by an admin");
+  expect_revoked(*by_basic, "password changed by an admin (Basic)");
+
+  const Login again = login(port, "walt", "walt-password-2");
+  ASSERT_EQ(again.status, 200);
+  auto ws = open_ws(port, {{"Cookie", again.cookie}});
+  EXPECT_EQ(status_of(port, "DELETE", "/api/users/walt", {{"Authorization", fleet.authorization()}}), 200);
+  expect_revoked(*ws, "user deleted");
+}
+
+HttpResponse change_own_password(std::uint16_t port, const std::vector<std::pair<std::string, std::string>>& headers,
+                                 const std::string& current, const std::string& next,
+                                 const std::string& source_addr = "") {
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/api/me/password";
+  r.headers = headers;
+  r.default_auth = false;
+  r.source_addr = source_addr;
+  r.body = nlohmann::json{{"current", current}, {"new", next}}.dump();
+  return http_request(port, r);
+}
+
+TEST(ApiAuth, OwnPasswordChangeKeepsTheCurrentSessionAndRevokesTheOthers) {
+  TestFleet fleet;
+  const std::uint16_t port = fleet.http_port();
+  create_user(port, "vera", "vera-password-1", "viewer");
+  const Login here = login(port, "vera", "vera-password-1");
+  const Login elsewhere = login(port, "vera", "vera-password-1");
+  ASSERT_EQ(here.status, 200);
+  ASSERT_EQ(elsewhere.status, 200);
+  const std::vector<std::pair<std::string, std::string>> cookie = {{"Cookie", here.cookie}, {"X-CSRF-Token", here.csrf}};
+  auto ws_here = open_ws(port, {{"Cookie", here.cookie}});
+  auto ws_elsewhere = open_ws(port, {{"Cookie", elsewhere.cookie}});
+
+  EXPECT_EQ(change_own_password(port, {{"Cookie", here.cookie}}, "vera-password-1", "vera-password-2").status, 403)
+      << "a cookie needs the CSRF token";
+  HttpResponse res = change_own_password(port, cookie, "wrong-password", "vera-password-2");
+  EXPECT_EQ(res.status, 403) << res.body;
+  res = change_own_password(port, cookie, "vera-password-1", "short");
+  EXPECT_EQ(res.status, 400) << "the policy of user creation: " << res.body;
+  HttpRequest bad = {"POST", "/api/me/password", R"({"new":"vera-password-2"})", cookie, false, ""};
+  EXPECT_EQ(http_request(port, bad).status, 400);
+  HttpRequest get = {"GET", "/api/me/password", "", cookie, false, ""};
+  EXPECT_EQ(http_request(port, get).status, 405);
+  EXPECT_EQ(status_of(port, "GET", "/api/me", {{"Cookie", elsewhere.cookie}}), 200) << "nothing changed yet";
+
+  res = change_own_password(port, cookie, "vera-password-1", "vera-password-2");
+  ASSERT_EQ(res.status, 200) << "a viewer may change her own password: " << res.body;
+  expect_revoked(*ws_elsewhere, "own password change: the other session");
+  EXPECT_TRUE(stays_open(*ws_here, std::chrono::milliseconds(300))) << "the session it was made from stays";
+  EXPECT_EQ(status_of(port, "GET", "/api/me", {{"Cookie", here.cookie}}), 200) << "the current session is kept";
+  EXPECT_EQ(status_of(port, "GET", "/api/me", {{"Cookie", elsewhere.cookie}}), 401);
+  EXPECT_EQ(login(port, "vera", "vera-password-1").status, 401);
+  EXPECT_EQ(login(port, "vera", "vera-password-2").status, 200);
+
+  // Basic may change it too (then no session is kept); a token has no password.
+  res = change_own_password(port, {{"Authorization", "Basic dmVyYTp2ZXJhLXBhc3N3b3JkLTI="}},  // vera:vera-password-2
+                            "vera-password-2", "vera-password-3");
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(status_of(port, "GET", "/api/me", {{"Cookie", here.cookie}}), 401);
+  EXPECT_EQ(change_own_password(port, {{"Authorization", fleet.authorization()}}, "x-password-1", "y-password-1").status, 403);
+}
+
+TEST(ApiAuth, WrongCurrentPasswordsCountTowardTheLoginRateLimit) {
+  TestFleet fleet;
+  const std::uint16_t port = fleet.http_port();
+  create_user(port, "target", "target-password-1", "viewer");
+  const Login target = login(port, "target", "target-password-1", "127.0.0.6");  // its own budget
+  ASSERT_EQ(target.status, 200);
+  const std::vector<std::pair<std::string, std::string>> cookie = {{"Cookie", target.cookie}, {"X-CSRF-Token", target.csrf}};
+  for (int i = 1; i <= 10; ++i) {
+    const HttpResponse res = change_own_password(port, cookie, "guess-" + std::to_string(i) + "-pw", "target-password-2", "127.0.0.4");
+    ASSERT_EQ(res.status, 403) << "attempt " << i << ": " << res.body;
+  }
+  const HttpResponse limited = change_own_password(port, cookie, "target-password-1", "target-password-2", "127.0.0.4");
+  EXPECT_EQ(limited.status, 429) << "even with the right password: " << limited.body;
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  EXPECT_EQ(login(port, "target", "target-password-1", "127.0.0.5").status, 429) << "the user's budget is spent";
 }
 
 TEST(ApiAuth, OversizedRequestsAreRefusedBeforeAnyWork) {

@@ -57,5 +57,30 @@ TEST(SilencesApi, AddListSurviveRestartAndRemove) {
   EXPECT_EQ(json::parse(send(port, "GET", "/api/silences").body).size(), 0u);
 }
 
+TEST(SilencesApi, ConfiguredMaintenanceWindowsAreListedReadOnly) {
+  TestFleet fleet(true, R"(
+[[maintenance]]
+name = "weekend <patch> window"
+days = ["sat", "sun"]
+start = "02:00"
+end = "04:30"
+utc_offset_minutes = 60
+match = { node = "edgemon/rack1-*" }
+)");
+  const std::uint16_t port = fleet.http_port();
+  const HttpResponse list = send(port, "GET", "/api/maintenance");
+  ASSERT_EQ(list.status, 200) << list.body;
+  const json all = json::parse(list.body);
+  ASSERT_EQ(all.size(), 1u) << list.body;
+  EXPECT_EQ(all[0]["name"], "weekend <patch> window");
+  EXPECT_EQ(all[0]["days"], json({"sun", "sat"}));
+  EXPECT_EQ(all[0]["start"], "02:00");
+  EXPECT_EQ(all[0]["end"], "04:30");
+  EXPECT_EQ(all[0]["utc_offset_minutes"], 60);
+  EXPECT_EQ(all[0]["match"]["node"], "edgemon/rack1-*");
+  EXPECT_TRUE(all[0]["active"].is_boolean());
+  EXPECT_EQ(send(port, "POST", "/api/maintenance", "{}").status, 405);
+}
+
 }  // namespace
 }  // namespace edgemon::test

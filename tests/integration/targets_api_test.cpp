@@ -91,6 +91,24 @@ TEST(TargetsApi, AddedTargetIsProbedWithinTenSecondsRemovedOneIsGoneAndBothSurvi
   ASSERT_TRUE(targets_become(port, path, {"127.0.0.2"}, 10s, &last)) << last.dump() << fleet.logs();
   EXPECT_FALSE(live_value(port, "tgt-1", "ping/127.0.0.1/up"));
 
+  // The node on its own, and the fleet-wide target list.
+  const json node = get(port, "/api/nodes/edgemon/tgt-1");
+  ASSERT_TRUE(node.is_object());
+  EXPECT_EQ(node["key"], "edgemon/tgt-1");
+  EXPECT_TRUE(node["metrics"].is_array());
+  EXPECT_EQ(get(port, "/api/nodes/edg%65mon/tgt%2D1")["key"], "edgemon/tgt-1") << "segments are percent-decoded";
+  EXPECT_EQ(send(port, "GET", "/api/nodes/edgemon/no-such-node").status, 404);
+  EXPECT_EQ(send(port, "DELETE", "/api/nodes/edgemon/tgt-1").status, 405);
+  const json targets = get(port, "/api/targets");
+  ASSERT_TRUE(targets.is_array());
+  const json* t2 = nullptr;
+  for (const json& t : targets) {
+    if (t["node"] == "edgemon/tgt-1" && t["family"] == "ping" && t["target"] == "127.0.0.2") t2 = &t;
+  }
+  ASSERT_NE(t2, nullptr) << targets.dump();
+  EXPECT_TRUE((*t2)["managed"].get<bool>());
+  EXPECT_TRUE((*t2)["values"].contains("rtt")) << t2->dump();
+
   // Bad requests change nothing.
   EXPECT_EQ(send(port, "POST", path, R"({"host":"<script>alert(1)</script>"})").status, 400);
   EXPECT_EQ(send(port, "POST", path, R"({"host":"127.0.0.3; rm -rf /"})").status, 400);

@@ -18,6 +18,7 @@ struct WsClient::Impl {
   websocket::stream<beast::tcp_stream> ws{io};
   beast::flat_buffer buffer;
   bool open = false;
+  std::optional<websocket::close_reason> close;  // the server's close frame, once read
 };
 
 namespace {
@@ -86,6 +87,11 @@ WsClient::~WsClient() {
   }
 }
 
+std::optional<std::pair<int, std::string>> WsClient::close_frame() const {
+  if (!impl_->close) return std::nullopt;
+  return std::pair<int, std::string>(impl_->close->code, std::string(impl_->close->reason.data(), impl_->close->reason.size()));
+}
+
 std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
   if (!impl_->open) return std::nullopt;
   bool done = false;
@@ -108,6 +114,7 @@ std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
   }
   if (result) {
     impl_->open = false;
+    if (result == websocket::error::closed) impl_->close = impl_->ws.reason();
     return std::nullopt;
   }
   return beast::buffers_to_string(impl_->buffer.data());

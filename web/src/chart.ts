@@ -93,6 +93,16 @@ async function fetchSeries(
   return { ...out, step: typeof body.step === 'number' ? body.step : 0 };
 }
 
+/** True when the series has fewer than three values between i0 and i1 (too few for a visible line). */
+function sparse(col: ArrayLike<number | null | undefined> | undefined, i0: number, i1: number): boolean {
+  if (!col) return false;
+  let n = 0;
+  for (let i = Math.max(0, i0); i <= i1 && i < col.length; i++) {
+    if (col[i] !== null && col[i] !== undefined && ++n >= 3) return false;
+  }
+  return n > 0;
+}
+
 export class HistoryChart {
   readonly root: HTMLElement;
   private readonly plotEl: HTMLElement;
@@ -303,6 +313,8 @@ export class HistoryChart {
             stroke: PALETTE[i % PALETTE.length] ?? '#2563eb',
             width: 1.5,
             spanGaps: this.spec.hold === true,
+            // A line needs two points: mark the values while there are only one or two in view.
+            points: { show: (u: uPlot, si: number, i0: number, i1: number) => sparse(u.data[si], i0, i1), size: 6 },
             value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${formatAxis(unit, v)} ${unit}`),
             ...(this.spec.series.length === 1 && !this.hasBand() ? { fill: `${PALETTE[0]}22` } : {}),
           })),

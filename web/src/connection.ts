@@ -1,4 +1,6 @@
-// WebSocket to the gateway with automatic reconnect (exponential backoff with jitter).
+// WebSocket to the gateway with automatic reconnect (exponential backoff with jitter). A reconnect
+// asks to resume (`?epoch=E&since=N`, docs/protocol.md): the gateway either answers
+// {"type":"resumed"} and replays the missed frames, or sends a fresh snapshot.
 import { parseMessage, type ServerMessage } from './protocol';
 
 export type ConnState =
@@ -42,10 +44,14 @@ export class Connection {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSeq = 0;
+  /** The epoch of the snapshot we hold ('' = none: the next connect wants a snapshot). */
+  private epoch = '';
   private running = false;
   private listening = false;
   /** Messages whose seq was not lastSeq + 1 (diagnostics only; each message is a full state). */
   seqGaps = 0;
+  /** Reconnects answered with `resumed` (diagnostics, and the browser test). */
+  resumes = 0;
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -66,6 +72,9 @@ export class Connection {
   /** Closes the socket and stops reconnecting (logout, session expired). */
   stop(): void {
     this.running = false;
+    // The next start (after a new login) begins with a snapshot.
+    this.epoch = '';
+    this.lastSeq = 0;
     clearTimeout(this.timer);
     this.timer = undefined;
     const ws = this.ws;
@@ -89,7 +98,7 @@ export class Connection {
     this.opts.onState({ kind: 'connecting' });
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.opts.url);
+      ws = new WebSocket(this.resumeUrl());
     } catch (err) {
       console.warn('edgemon: cannot open WebSocket', err);
       this.scheduleReconnect();
@@ -108,6 +117,13 @@ export class Connection {
         // A snapshot proves the gateway is really serving us: go live and reset the backoff.
         this.attempt = 0;
         this.lastSeq = msg.seq;
+        this.epoch = msg.epoch;
+        this.opts.onState({ kind: 'live' });
+      } else if (msg.type === 'resumed') {
+        // Our state is still good: the frames after `since` follow.
+        this.attempt = 0;
+        this.resumes++;
+        this.lastSeq = msg.since;
         this.opts.onState({ kind: 'live' });
       } else {
         if (msg.seq !== this.lastSeq + 1) this.seqGaps++;
@@ -123,6 +139,15 @@ export class Connection {
     };
     // An error is always followed by close; nothing else to do here.
     ws.onerror = () => {};
+  }
+
+  /** The socket URL, with `epoch` and `since` once we hold a snapshot of a gateway run. */
+  private resumeUrl(): string {
+    if (this.epoch === '' || this.lastSeq <= 0) return this.opts.url;
+    const url = new URL(this.opts.url);
+    url.searchParams.set('epoch', this.epoch);
+    url.searchParams.set('since', String(this.lastSeq));
+    return url.href;
   }
 
   private scheduleReconnect(): void {

@@ -6,7 +6,7 @@ import { HistoryChart, RANGES, type ChartSpec } from './chart';
 import { byId, el, setText } from './dom';
 import { formatAgo, formatUptime } from './format';
 import { groupMetrics, type Group, type Row } from './nodemetrics';
-import { nodeKey, type FleetNode } from './protocol';
+import { nodeKey, nodeTitle, type FleetNode } from './protocol';
 import type { NodeEntry } from './store';
 
 const MAX_PING_SERIES = 8;
@@ -84,6 +84,8 @@ interface Panel {
 export class DetailView {
   private readonly root = byId('node-view');
   private readonly titleEl = el('h1', 'detail-title');
+  /** The node id under the display name (hidden when the node has no name). */
+  private readonly altIdEl = el('span', 'node-alt-id');
   private readonly groupEl = el('span', 'node-group');
   private readonly badgeEl = el('span', 'badge');
   private readonly reasonEl = el('p', 'status-reason');
@@ -131,9 +133,9 @@ export class DetailView {
       this.reasonEl.hidden = true;
     }
     this.root.dataset['node'] = id;
-    setText(this.titleEl, id);
-    setText(this.groupEl, group);
     const entry = this.lookup(key);
+    this.renderName({ id, name: entry?.node.name ?? '' });
+    setText(this.groupEl, group);
     this.hasNode = false;
     if (entry) this.render(entry.node);
     else this.showWaiting(`Waiting for data from ${id}…`);
@@ -190,8 +192,12 @@ export class DetailView {
     this.titleEl.dataset['testid'] = 'node-title';
     this.badgeEl.dataset['testid'] = 'detail-status';
     this.reasonEl.dataset['testid'] = 'detail-reason';
+    this.altIdEl.dataset['testid'] = 'node-id';
+    this.altIdEl.hidden = true;
+    const sub = el('div', 'card-sub');
+    sub.append(this.altIdEl, this.groupEl);
     const title = el('div', 'card-title');
-    title.append(this.titleEl, this.groupEl);
+    title.append(this.titleEl, sub);
     const head = el('header', 'detail-head');
     head.append(title, this.badgeEl);
 
@@ -244,8 +250,17 @@ export class DetailView {
     this.bodyEl.hidden = !this.hasNode;
   }
 
+  /** The display name as the title (device text: textContent only), the id below it. */
+  private renderName(node: Pick<FleetNode, 'id' | 'name'>): void {
+    setText(this.titleEl, nodeTitle(node));
+    const alt = node.name !== '' ? node.id : '';
+    setText(this.altIdEl, alt);
+    this.altIdEl.hidden = alt === '';
+  }
+
   private render(node: FleetNode): void {
     this.hasNode = true;
+    this.renderName(node);
     this.waitingEl.hidden = true;
     this.bodyEl.hidden = false;
     const root = this.root;

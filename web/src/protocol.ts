@@ -47,6 +47,11 @@ export type NodeStatus = 'HEALTHY' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
 export interface FleetNode {
   group: string;
   id: string;
+  /**
+   * The display name (the string metric `agent/name`, docs/config.md `agent.name`); '' when the
+   * agent has none. Free device-supplied text: textContent and attributes only.
+   */
+  name: string;
   online: boolean;
   status: NodeStatus;
   /** Why the node is not HEALTHY ("target 10.0.0.1 down"); '' when healthy. */
@@ -60,9 +65,31 @@ export interface FleetNode {
   metrics: Metric[];
 }
 
+/** One firing alert (`alerts` message data, GET /api/alerts). */
+export interface Alert {
+  /** `<group>/<node>` or `<group>/<node>/<metric>`. */
+  subject: string;
+  rule: string;
+  type: string;
+  /** `<group>/<node>`. */
+  node: string;
+  metric: string;
+  severity: string;
+  /** ms since the epoch. */
+  since: number;
+  reason: string;
+  value: number | null;
+  /** A silence or maintenance window covers it now (nobody is notified). */
+  suppressed: boolean;
+}
+
 export type ServerMessage =
-  | { type: 'snapshot'; seq: number; nodes: FleetNode[] }
-  | { type: 'node'; seq: number; node: FleetNode };
+  /** `epoch` identifies the gateway run ('' from a gateway without resume). */
+  | { type: 'snapshot'; seq: number; epoch: string; nodes: FleetNode[] }
+  | { type: 'node'; seq: number; node: FleetNode }
+  | { type: 'alerts'; seq: number; alerts: Alert[] }
+  /** The gateway replays the frames after `since` next (docs/protocol.md, Resume). */
+  | { type: 'resumed'; seq: number; since: number; epoch: string };
 
 type Json = Record<string, unknown>;
 
@@ -113,6 +140,22 @@ function parseTarget(v: unknown): TargetInfo | null {
   };
 }
 
+/** The metric an agent publishes its display name in (docs/protocol.md). */
+export const NAME_METRIC = 'agent/name';
+const NAME_MAX = 128;
+
+/** `agent/name` without control characters, trimmed, at most 128 UTF-16 units; '' when absent. */
+function displayNameOf(metrics: readonly Metric[]): string {
+  const m = metrics.find((x) => x.name === NAME_METRIC);
+  if (!m || typeof m.text !== 'string') return '';
+  return m.text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().slice(0, NAME_MAX);
+}
+
+/** What to call a node: its display name, or its id when it has none. */
+export function nodeTitle(n: Pick<FleetNode, 'id' | 'name'>): string {
+  return n.name !== '' ? n.name : n.id;
+}
+
 const STATUSES: readonly NodeStatus[] = ['HEALTHY', 'DEGRADED', 'DOWN', 'UNKNOWN'];
 
 function parseStatus(v: unknown, online: boolean): NodeStatus {
@@ -141,6 +184,7 @@ export function parseNode(v: unknown): FleetNode | null {
   return {
     group: typeof v['group'] === 'string' ? v['group'] : '',
     id: v['id'],
+    name: displayNameOf(metrics),
     online,
     status: parseStatus(v['status'], online),
     status_reason: typeof v['status_reason'] === 'string' ? v['status_reason'] : '',
@@ -150,6 +194,43 @@ export function parseNode(v: unknown): FleetNode | null {
     last_seen: finiteOr(v['last_seen'], 0),
     metrics,
   };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+export function parseAlert(v: unknown): Alert | null {
+  if (!isObject(v) || typeof v['subject'] !== 'string') return null;
+  return {
+    subject: v['subject'],
+    rule: str(v['rule']),
+    type: str(v['type']),
+    node: str(v['node']),
+    metric: str(v['metric']),
+    severity: str(v['severity']),
+    since: finiteOr(v['since'], 0),
+    reason: str(v['reason']),
+    value: numberOrNull(v['value']),
+    suppressed: v['suppressed'] === true,
+  };
+}
+
+export function parseAlerts(v: unknown): Alert[] {
+  const out: Alert[] = [];
+  if (Array.isArray(v)) {
+    for (const a of v) {
+      const alert = parseAlert(a);
+      if (alert) out.push(alert);
+    }
+  }
+  return out;
+}
+
+function epochOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return '';
 }
 
 /** Parses one text frame; returns null for malformed or unknown messages. */
@@ -170,12 +251,16 @@ export function parseMessage(text: string): ServerMessage | null {
         const node = parseNode(n);
         if (node) nodes.push(node);
       }
-      return { type: 'snapshot', seq, nodes };
+      return { type: 'snapshot', seq, epoch: epochOf(msg['epoch']), nodes };
     }
     case 'node': {
       const node = parseNode(msg['node']);
       return node ? { type: 'node', seq, node } : null;
     }
+    case 'alerts':
+      return Array.isArray(msg['data']) ? { type: 'alerts', seq, alerts: parseAlerts(msg['data']) } : null;
+    case 'resumed':
+      return { type: 'resumed', seq, since: finiteOr(msg['since'], 0), epoch: epochOf(msg['epoch']) };
     default:
       return null;
   }

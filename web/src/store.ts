@@ -13,6 +13,12 @@ export interface StoreListener {
   upsert(entry: NodeEntry): void;
   /** A node disappeared (absent from a new snapshot). */
   remove(key: string): void;
+  /**
+   * Around a snapshot: the upserts and removes between beginBatch() and endBatch() may be applied
+   * to the DOM at once in endBatch() (one sort, one count, one filter pass).
+   */
+  beginBatch?(): void;
+  endBatch?(): void;
 }
 
 export class FleetStore {
@@ -24,19 +30,24 @@ export class FleetStore {
 
   apply(msg: ServerMessage): void {
     if (msg.type === 'snapshot') {
-      const present = new Set<string>();
-      for (const node of msg.nodes) {
-        const key = nodeKey(node);
-        present.add(key);
-        this.put(key, node);
-      }
-      for (const key of [...this.entries.keys()]) {
-        if (!present.has(key)) {
-          this.entries.delete(key);
-          this.listener.remove(key);
+      this.listener.beginBatch?.();
+      try {
+        const present = new Set<string>();
+        for (const node of msg.nodes) {
+          const key = nodeKey(node);
+          present.add(key);
+          this.put(key, node);
         }
+        for (const key of [...this.entries.keys()]) {
+          if (!present.has(key)) {
+            this.entries.delete(key);
+            this.listener.remove(key);
+          }
+        }
+      } finally {
+        this.listener.endBatch?.();
       }
-    } else {
+    } else if (msg.type === 'node') {
       const key = nodeKey(msg.node);
       this.updateCounts.set(key, (this.updateCounts.get(key) ?? 0) + 1);
       this.put(key, msg.node);
@@ -49,9 +60,14 @@ export class FleetStore {
 
   /** Forgets everything (logout). */
   clear(): void {
-    for (const key of [...this.entries.keys()]) {
-      this.entries.delete(key);
-      this.listener.remove(key);
+    this.listener.beginBatch?.();
+    try {
+      for (const key of [...this.entries.keys()]) {
+        this.entries.delete(key);
+        this.listener.remove(key);
+      }
+    } finally {
+      this.listener.endBatch?.();
     }
     this.updateCounts.clear();
   }

@@ -209,7 +209,7 @@ Result<Principal> Authenticator::authenticate_session(std::string_view session_i
   if (now - s.last_seen_ms >= touch_every) {
     if (Status st = store_.touch_session(id_hash, now); !st) return st.error();
   }
-  return Principal{s.user, s.role, Via::kCookie, csrf_token_for(session_id)};
+  return Principal{s.user, s.role, Via::kCookie, csrf_token_for(session_id), id_hash};
 }
 
 Result<Principal> Authenticator::authenticate_token(std::string_view token) {
@@ -222,7 +222,7 @@ Result<Principal> Authenticator::authenticate_token(std::string_view token) {
   if (!t.last_used_ms || now - *t.last_used_ms >= kMaxTouchIntervalMs) {
     if (Status st = store_.touch_token(t.id, now); !st) return st.error();
   }
-  return Principal{t.name, t.role, Via::kToken, {}};
+  return Principal{t.name, t.role, Via::kToken, {}, {}};
 }
 
 Result<Principal> Authenticator::authenticate_basic(std::string_view user, std::string_view password,
@@ -244,7 +244,7 @@ Result<Principal> Authenticator::authenticate_basic(std::string_view user, std::
     }
     return u.error();
   }
-  return Principal{u->name, u->role, Via::kBasic, {}};
+  return Principal{u->name, u->role, Via::kBasic, {}, {}};
 }
 
 Status Authenticator::check_csrf(const Principal& principal, const RequestCredentials& request) {
@@ -291,6 +291,34 @@ Status Authenticator::set_password(std::string_view name, std::string_view new_p
   if (!hash) return hash.error();
   if (Status s = store_.update_password(u->id, *hash, now_ms(), /*revoke_sessions=*/true); !s) return s;
   log::info(kLog, "password changed; sessions revoked", {{"user", u->name}});
+  return Status::Ok();
+}
+
+Status Authenticator::change_own_password(std::string_view name, std::string_view current,
+                                          std::string_view new_password, std::string_view client_addr,
+                                          std::string_view keep_session) {
+  if (Status s = check_password_policy(new_password); !s) return s;
+  if (const auto wait = login_retry_after(name, client_addr); wait.count() > 0) {
+    return make_error(ErrorCode::kResourceExhausted,
+                      "too many failed attempts; try again in " + std::to_string(wait.count()) + " s");
+  }
+  auto u = check_password(name, current);
+  if (!u) {
+    if (u.error().code == ErrorCode::kPermissionDenied) {
+      by_client_.record(client_key(client_addr), clock_.mono());
+      if (valid_user_name(name)) by_user_.record(user_key(name), clock_.mono());
+      log::warn(kLog, "password change: wrong current password", {{"user", name}, {"client", client_addr}});
+      if (login_retry_after(name, client_addr).count() > 0) {
+        log::warn(kLog, "login rate limit reached", {{"user", name}, {"client", client_addr}});
+      }
+      return denied("the current password is wrong");
+    }
+    return u.error();
+  }
+  auto hash = hash_password(new_password, options_.password_params);
+  if (!hash) return hash.error();
+  if (Status s = store_.update_password(u->id, *hash, now_ms(), /*revoke_sessions=*/true, keep_session); !s) return s;
+  log::info(kLog, "own password changed; other sessions revoked", {{"user", u->name}});
   return Status::Ok();
 }
 

@@ -282,7 +282,8 @@ Result<std::vector<UserRecord>> UserStore::list_users() {
 Result<std::int64_t> UserStore::count_users() { return impl_->count("SELECT COUNT(*) FROM users"); }
 Result<std::int64_t> UserStore::count_admins() { return impl_->count("SELECT COUNT(*) FROM users WHERE role = 'admin'"); }
 
-Status UserStore::update_password(std::int64_t user_id, std::string_view hash, std::int64_t now_ms, bool revoke_sessions) {
+Status UserStore::update_password(std::int64_t user_id, std::string_view hash, std::int64_t now_ms, bool revoke_sessions,
+                                  std::string_view keep_session) {
   if (Status s = impl_->exec("BEGIN IMMEDIATE;"); !s) return s;
   Status result = [&]() -> Status {
     Query q(impl_->db, "UPDATE users SET password_hash = ?, password_changed_ms = ? WHERE id = ?");
@@ -290,8 +291,11 @@ Status UserStore::update_password(std::int64_t user_id, std::string_view hash, s
     if (Status s = impl_->done(q, "update password"); !s) return s;
     if (sqlite3_changes(impl_->db) == 0) return make_error(ErrorCode::kNotFound, "no such user");
     if (revoke_sessions) {
-      Query d(impl_->db, "DELETE FROM sessions WHERE user_id = ?");
+      // (An empty string_view may bind SQL NULL, and "!= NULL" matches nothing: two statements.)
+      Query d(impl_->db, keep_session.empty() ? "DELETE FROM sessions WHERE user_id = ?"
+                                              : "DELETE FROM sessions WHERE user_id = ? AND id_hash != ?");
       d.bind(1, user_id);
+      if (!keep_session.empty()) d.bind_blob(2, keep_session);
       if (Status s = impl_->done(d, "revoke sessions"); !s) return s;
     }
     return Status::Ok();

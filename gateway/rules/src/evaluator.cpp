@@ -45,14 +45,21 @@ const char* to_string(NotificationKind k) {
 }
 
 Evaluator::Evaluator(RuleSet rules) : rules_(std::move(rules)) {
+  index_rules();
+  for (Silence& s : rules_.silences) {
+    if (s.id == 0) s.id = next_silence_id_;
+    next_silence_id_ = std::max(next_silence_id_, s.id + 1);
+  }
+}
+
+void Evaluator::index_rules() {
+  node_absence_rules_.clear();
+  node_down_rules_.clear();
+  metric_rules_.clear();
   for (std::size_t i = 0; i < rules_.rules.size(); ++i) {
     const Rule& r = rules_.rules[i];
     if (r.kind == RuleKind::kAbsence && r.metric.empty()) node_absence_rules_.push_back(i);
     if (r.kind == RuleKind::kNodeDown) node_down_rules_.push_back(i);
-  }
-  for (Silence& s : rules_.silences) {
-    if (s.id == 0) s.id = next_silence_id_;
-    next_silence_id_ = std::max(next_silence_id_, s.id + 1);
   }
 }
 

@@ -186,7 +186,21 @@ std::string Evaluator::snapshot_json() const {
   return doc.dump();
 }
 
-Status Evaluator::restore_json(std::string_view text, WallTime now) {
+Status Evaluator::restore_json(std::string_view text, WallTime now) { return restore(text, now, false); }
+
+Status Evaluator::replace_rules(std::vector<Rule> rules, WallTime now) {
+  const std::string state = snapshot_json();
+  std::vector<Rule> previous = std::exchange(rules_.rules, std::move(rules));
+  index_rules();
+  Status s = restore(state, now, true);
+  if (!s) {  // cannot happen with our own snapshot; keep the old rules rather than half a state
+    rules_.rules = std::move(previous);
+    index_rules();
+  }
+  return s;
+}
+
+Status Evaluator::restore(std::string_view text, WallTime now, bool rules_swapped) {
   const auto invalid = [](const std::string& why) {
     return make_error(ErrorCode::kInvalidArgument, "evaluator snapshot: " + why);
   };
@@ -377,7 +391,7 @@ Status Evaluator::restore_json(std::string_view text, WallTime now) {
     runtime_silences_.insert(s.id);
     rules_.silences.push_back(std::move(s));
   }
-  restored_at_ = now;
+  if (!rules_swapped) restored_at_ = now;  // a swap keeps absence timers running from last seen
 
   // Incidents left open by the snapshot but not owned by a restored alert: closed now.
   for (auto& [id, inc] : incidents) {
@@ -412,7 +426,8 @@ Status Evaluator::restore_json(std::string_view text, WallTime now) {
     e.from = inst.state;
     e.to = AlertState::kOk;
     e.at = now;
-    e.reason = "rule " + d.rule + " no longer applies (removed or changed while the gateway was down)";
+    e.reason = "rule " + d.rule + (rules_swapped ? " no longer applies (removed or changed)"
+                                                 : " no longer applies (removed or changed while the gateway was down)");
     e.severity = d.severity;
     e.suppressed = suppressed(labels, now);
     events_.push_back(std::move(e));

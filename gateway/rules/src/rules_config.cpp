@@ -401,6 +401,68 @@ Result<Duration> parse_duration(std::string_view text) {
   return total;
 }
 
+std::string format_duration(Duration d) {
+  const std::int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  for (const auto& [unit, per] : {std::pair{"d", 86'400'000LL}, {"h", 3'600'000LL}, {"m", 60'000LL}, {"s", 1000LL}}) {
+    if (ms % per == 0) return std::to_string(ms / per) + unit;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+Result<Rule> read_rule(const toml::table& table, std::string_view source_name, std::string_view path) {
+  std::vector<std::string> errors;
+  TableReader r(table, std::string(path), source_name, errors);
+  Rule rule;
+  read_rule(r, rule, AlertingSettings{});
+  if (errors.empty()) return rule;
+  std::string all;
+  for (const std::string& e : errors) {
+    if (!all.empty()) all += '\n';
+    all += e;
+  }
+  return make_error(ErrorCode::kInvalidArgument, all);
+}
+
+toml::table rule_to_table(const Rule& rule) {
+  using K = RuleKind;
+  toml::table t;
+  t.insert("name", rule.name);
+  t.insert("kind", to_string(rule.kind));
+  if (!rule.metric.empty()) t.insert("metric", rule.metric);
+  if (!rule.nodes.empty()) {
+    toml::array nodes;
+    for (const std::string& n : rule.nodes) nodes.push_back(n);
+    t.insert("nodes", std::move(nodes));
+  }
+  t.insert("type", rule.type);
+  t.insert("severity", to_string(rule.severity));
+  if (rule.kind == K::kThreshold) t.insert("op", to_string(rule.op));
+  if (rule.kind == K::kThreshold || rule.kind == K::kErrorRate) {
+    t.insert("threshold", rule.threshold);
+    if (rule.recovery) t.insert("recovery", *rule.recovery);
+  }
+  if (rule.kind == K::kThreshold) {
+    if (rule.for_duration) t.insert("for", format_duration(*rule.for_duration));
+    else t.insert("samples", static_cast<std::int64_t>(rule.samples));
+    t.insert("recovery_samples", static_cast<std::int64_t>(rule.recovery_samples));
+  }
+  if (rule.kind == K::kFailure) {
+    t.insert("failure_threshold", static_cast<std::int64_t>(rule.samples));
+    t.insert("success_threshold", static_cast<std::int64_t>(rule.recovery_samples));
+  }
+  if (rule.kind == K::kErrorRate) {
+    t.insert("window", static_cast<std::int64_t>(rule.window));
+    t.insert("min_samples", static_cast<std::int64_t>(rule.min_samples));
+  }
+  if ((rule.kind == K::kAbsence || rule.kind == K::kNodeDown) && rule.for_duration) {
+    t.insert("for", format_duration(*rule.for_duration));
+  }
+  if (rule.repeat_interval) t.insert("repeat_interval", format_duration(*rule.repeat_interval));
+  if (rule.cooldown) t.insert("cooldown", format_duration(*rule.cooldown));
+  return t;
+}
+
 Result<RuleSet> read_rules(const toml::table& root, std::string_view source_name) {
   RuleSet set;
   std::vector<std::string> errors;

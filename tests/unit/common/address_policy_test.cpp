@@ -49,6 +49,16 @@ TEST(AddressPolicy, ClassifiesLiterals) {
       {"::ffff:169.253.255.255", kNo},
       {"::ffff:127.0.0.1", kNo},
       {"::169.254.169.254", kNo},  // deprecated IPv4-compatible form: not mapped, not routed
+      // NAT64 prefixes embed the IPv4 address in the last 32 bits (RFC 6052, RFC 8215).
+      {"64:ff9b::169.254.169.254", kLL},
+      {"64:ff9b::a9fe:a9fe", kLL},
+      {"64:ff9b::a9fe:0", kLL},
+      {"64:ff9b::a9ff:0", kNo},
+      {"64:ff9b::7f00:1", kNo},
+      {"64:ff9b:1::a9fe:a9fe", kLL},
+      {"64:ff9b:1:ffff:ffff:ffff:a9fe:a9fe", kLL},  // a /96 inside the local-use /48
+      {"64:ff9b:2::a9fe:a9fe", kNo},
+      {"64:ff9a::a9fe:a9fe", kNo},
       // The AWS IPv6 metadata address, exactly.
       {"fd00:ec2::254", kMd},
       {"fd00:0ec2:0000:0000:0000:0000:0000:0254", kMd},

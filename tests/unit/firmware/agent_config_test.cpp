@@ -51,6 +51,15 @@ TEST(AgentConfig, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c->buffer_fsync_interval_s, 5.0);
 }
 
+TEST(AgentConfig, DisplayNameIsFreeText) {
+  auto c = read("[agent]\nname = \"<img src=x onerror=alert(1)> Küche \\\"2\\\"\"");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->name, "<img src=x onerror=alert(1)> Küche \"2\"");
+  auto none = read("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->name, "");
+}
+
 TEST(AgentConfig, DefaultNodeIdIsAValidId) {
   const std::string id = default_node_id();
   EXPECT_TRUE(valid_id(id)) << id;
@@ -140,6 +149,8 @@ TEST(AgentConfig, RejectsBadValuesNamingFileLineAndKey) {
       {"node id 65 chars", "[agent]\nnode_id = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
        "key 'agent.node_id'"},
       {"group with wildcard", "[agent]\ngroup = \"#\"", "agent.toml:2:9: key 'agent.group'"},
+      {"name with a newline", "[agent]\nname = \"a\\nb\"", "key 'agent.name': must not contain control characters"},
+      {"name too long", "[agent]\nname = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", "key 'agent.name': must be at most 128 bytes"},
       {"interval too small", "[agent]\ninterval = 0.01", "agent.toml:2:12: key 'agent.interval': must be between 0.02 and 3600"},
       {"interval string", "[agent]\ninterval = \"5s\"", "key 'agent.interval': must be a number"},
       {"log level unknown", "[log]\nlevel = \"verbose\"", "agent.toml:2:9: key 'log.level': must be debug, info, warn or error"},

@@ -49,6 +49,13 @@ TEST(MqttRepublish, DiscoveryHasPlainNumericMetricsOnlyAndNoTemplateInjection) {
   EXPECT_TRUE(cmps.contains("status"));
   EXPECT_EQ(j["avty_t"], "edgemon/nodes/plant/pi-1/availability");
   EXPECT_EQ(j["o"]["sw"], "1.2.3");
+  EXPECT_EQ(j["dev"]["name"], "pi-1") << "without agent/name the device is named by its id";
+
+  nlohmann::json named = node();
+  named["metrics"].push_back({{"name", "agent/name"}, {"value", "Kitchen <b>Pi</b>"}});
+  const auto n = discovery_message(c, named, "1.2.3");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(nlohmann::json::parse(n->payload)["dev"]["name"], "Kitchen <b>Pi</b>");
 }
 
 TEST(MqttRepublish, PlainNames) {

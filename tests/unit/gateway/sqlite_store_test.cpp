@@ -83,9 +83,9 @@ std::vector<std::int64_t> times(const std::vector<SeriesPoint>& pts) {
 TEST_F(SqliteStoreTest, NewDatabaseIsAtTheLatestSchemaVersion) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "5");
 }
 
 TEST_F(SqliteStoreTest, DatabaseIsInWalMode) {
@@ -216,7 +216,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   auto a = store->query("g", "n", "a", 0, 100, 10);
   ASSERT_TRUE(a.ok());
   ASSERT_EQ(a->size(), 1u);
@@ -243,7 +243,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
   auto s = open_sqlite_store(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr(path_));
-  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (4)"));
+  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (5)"));
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA user_version"), "99") << "a refused database is not migrated";
 }
@@ -397,7 +397,7 @@ TEST_F(SqliteStoreV3Test, MigratesAVersion2DatabaseKeepingItsDataAndRollsItUp) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   auto pts = store->query("plant", "pi-1", "ping/gw/rtt", 0, kDayStart + kDay, 10);
   ASSERT_TRUE(pts.ok());
   EXPECT_EQ(times(*pts), (std::vector<std::int64_t>{kDayStart, kDayStart + 30'000, kDayStart + 60'000}));
@@ -489,6 +489,32 @@ TEST_F(SqliteStoreV3Test, NodeConfigsAreUpsertedByNodeAndKeptAcrossReopen) {
   EXPECT_EQ((*all)[0].version, "api-3");
   EXPECT_EQ((*all)[0].updated_ms, 30);
   EXPECT_EQ((*all)[1].node, "plant/pi-2");
+}
+
+TEST_F(SqliteStoreV3Test, ApiRulesAreUpsertedAndRemovedInOrderAndKeptAcrossReopen) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.rules.push_back(StoredRule{"hot", R"({"name":"hot","threshold":80})", 10, false});
+    b.rules.push_back(StoredRule{"gone", R"({"name":"gone"})", 11, false});
+    b.rules.push_back(StoredRule{"hot", R"({"name":"hot","threshold":85})", 12, false});  // later wins
+    b.rules.push_back(StoredRule{"gone", "", 13, true});
+    ASSERT_TRUE(store->write(b).ok());
+    WriteBatch again;
+    again.rules.push_back(StoredRule{"gone", R"({"name":"gone","kind":"node_down"})", 14, false});  // re-added
+    ASSERT_TRUE(store->write(again).ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto all = store->rules();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "gone");
+  EXPECT_EQ((*all)[0].body, R"({"name":"gone","kind":"node_down"})");
+  EXPECT_EQ((*all)[1].name, "hot");
+  EXPECT_EQ((*all)[1].body, R"({"name":"hot","threshold":85})");
+  EXPECT_EQ((*all)[1].updated_ms, 12);
 }
 
 TEST_F(SqliteStoreV3Test, AlertStateIsReplacedAndKeptByteForByte) {
@@ -877,7 +903,7 @@ TEST_F(SqliteStoreV3Test, ReaderConnectionSeesTheWritersDataAndCannotWrite) {
   ro.read_only = true;
   auto reader = open_with(ro);
   ASSERT_NE(reader, nullptr);
-  EXPECT_EQ(reader->schema_version(), 4);
+  EXPECT_EQ(reader->schema_version(), 5);
   WriteBatch b = samples("pi-1", {mk("rtt", "ms", 5.0, kDayStart)});
   b.events.push_back(StoredEvent{kDayStart, "plant/pi-1", "r", "T", "ok", "firing", "x", "warning", false});
   b.alert_state = std::string("s");

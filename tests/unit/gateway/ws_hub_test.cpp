@@ -236,10 +236,30 @@ TEST_F(WsHubResumeTest, AnythingUncertainGetsASnapshot) {
   EXPECT_TRUE(snapshot_for(2, "run-0")) << "another run's seqs";
   EXPECT_TRUE(snapshot_for(2, "")) << "no epoch";
   EXPECT_TRUE(snapshot_for(9, "run-1")) << "from the future";
-  // Frames broadcast while nobody listened are not kept: no resume across that gap.
+  // A change skipped while nobody listened (after the grace period) cuts the history.
   hub_.detach(keep);
-  hub_.broadcast_node(R"({"id":"y"})");
+  hub_.skipped();
   EXPECT_TRUE(snapshot_for(5, "run-1"));
+}
+
+TEST_F(WsHubResumeTest, TheOnlyClientResumesAfterItsConnectionDropped) {
+  auto tab = client();
+  hub_.attach(tab);
+  hub_.broadcast_node("pi-1", R"({"id":"pi-1","v":1})");
+  const std::uint64_t seen = hub_.seq();
+  (void)drain(*tab);
+  hub_.detach(tab);  // the only dashboard's connection drops
+  const auto left = std::chrono::steady_clock::now();
+  EXPECT_TRUE(hub_.wants_frames(left)) << "frames are still kept for a reconnect";
+  EXPECT_FALSE(hub_.wants_frames(left + WsHub::kResumeGrace + std::chrono::seconds(1)));
+  hub_.broadcast_node("pi-1", R"({"id":"pi-1","v":2})");  // while it is away
+
+  auto back = client();
+  ASSERT_TRUE(hub_.attach(back, seen, "run-1"));
+  const auto frames = drain(*back);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0]["type"], "resumed");
+  EXPECT_EQ(frames[1]["node"]["v"], 2) << "the change made while it was away";
 }
 
 TEST_F(WsHubResumeTest, TooFarBehindForOneQueueGetsASnapshot) {
@@ -254,6 +274,164 @@ TEST_F(WsHubResumeTest, TooFarBehindForOneQueueGetsASnapshot) {
   auto d = client();
   EXPECT_TRUE(hub_.attach(d, hub_.seq() - 10, "run-1"));
   EXPECT_EQ(drain(*d).size(), 11u);
+}
+
+}  // namespace
+}  // namespace edgemon::gateway
+
+namespace edgemon::gateway {
+namespace {
+
+using WsHubCoalesceTest = WsHubTest;
+
+std::string node(const std::string& id, int v) { return R"({"id":")" + id + R"(","v":)" + std::to_string(v) + "}"; }
+
+TEST_F(WsHubCoalesceTest, BelowTheThresholdEveryFrameIsQueued) {
+  auto c = client();
+  hub_.attach(c);
+  for (std::size_t i = 0; i + 2 < WsHub::kCoalesceAt; ++i) hub_.broadcast_node("edgemon/a", node("a", static_cast<int>(i)));
+  const auto frames = drain(*c);
+  ASSERT_EQ(frames.size(), WsHub::kCoalesceAt - 1);
+  for (std::size_t i = 1; i < frames.size(); ++i) EXPECT_EQ(frames[i]["seq"], i);
+  EXPECT_EQ(hub_.stats().coalesced, 0u);
+}
+
+TEST_F(WsHubCoalesceTest, AboveTheThresholdTheQueuedFrameOfTheSameNodeIsReplacedInPlace) {
+  auto slow = client();
+  auto fast = client();
+  hub_.attach(slow);  // snapshot: 1 queued
+  hub_.attach(fast);
+  (void)drain(*fast);
+  std::vector<json> all;  // what a reader that keeps up gets
+  const auto broadcast = [&](const std::string& key, const std::string& body) {
+    hub_.broadcast_node(key, body);
+    for (json& f : drain(*fast)) all.push_back(std::move(f));
+  };
+  broadcast("edgemon/a", node("a", 1));  // seq 1
+  for (std::size_t i = 2; i < WsHub::kCoalesceAt; ++i) {
+    broadcast("edgemon/n" + std::to_string(i), node("n" + std::to_string(i), 0));
+  }
+  ASSERT_EQ(slow->queued(), WsHub::kCoalesceAt);
+  broadcast("edgemon/a", node("a", 2));  // seq kCoalesceAt: replaces seq 1's content
+  broadcast("edgemon/a", node("a", 3));  // and again
+  broadcast("edgemon/new", node("new", 0));  // a node with nothing queued is appended
+  EXPECT_EQ(slow->queued(), WsHub::kCoalesceAt + 1);
+  EXPECT_EQ(slow->coalesced(), 2u);
+  EXPECT_EQ(hub_.stats().coalesced, 2u);
+  EXPECT_EQ(hub_.stats().resyncs, 0u);
+
+  const auto frames = drain(*slow);
+  ASSERT_EQ(frames.size(), WsHub::kCoalesceAt + 1);
+  EXPECT_EQ(frames[0]["type"], "snapshot");
+  EXPECT_EQ(frames[1]["seq"], 1) << "the slot keeps its seq and position";
+  EXPECT_EQ(frames[1]["node"]["v"], 3) << "with the newest state of the node";
+  std::uint64_t last = 0;
+  for (std::size_t i = 1; i < frames.size(); ++i) {
+    EXPECT_GT(frames[i]["seq"].get<std::uint64_t>(), last) << "seqs stay strictly increasing";
+    last = frames[i]["seq"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(frames.back()["node"]["id"], "new");
+  EXPECT_EQ(last, hub_.seq());
+  // A reader that keeps up got every frame, uncoalesced.
+  ASSERT_EQ(all.size(), hub_.seq());
+  EXPECT_EQ(all[WsHub::kCoalesceAt - 1]["node"]["v"], 2);
+  EXPECT_EQ(fast->coalesced(), 0u);
+}
+
+TEST_F(WsHubCoalesceTest, ACoalescedClientResumesFromTheLastSeqItProcessed) {
+  auto slow = client();
+  hub_.attach(slow);
+  (void)drain(*slow);
+  // Fill to the threshold, then keep updating the same 4 nodes: those are coalesced.
+  for (std::size_t i = 0; i < WsHub::kCoalesceAt; ++i) hub_.broadcast_node("edgemon/f" + std::to_string(i), node("f", 0));
+  for (int round = 1; round <= 10; ++round) {
+    for (int n = 0; n < 4; ++n) hub_.broadcast_node("edgemon/f" + std::to_string(n), node("f" + std::to_string(n), round));
+  }
+  EXPECT_EQ(slow->coalesced(), 40u);
+  // The client processes half its queue, then loses the connection.
+  std::uint64_t last = 0;
+  for (std::size_t i = 0; i < WsHub::kCoalesceAt / 2; ++i) last = json::parse(*slow->pop())["seq"].get<std::uint64_t>();
+  hub_.detach(slow);
+  auto again = client();
+  ASSERT_TRUE(hub_.attach(again, last, "run-1"));
+  const auto frames = drain(*again);
+  ASSERT_EQ(frames[0]["type"], "resumed");
+  // Exactly every frame after `last`, as broadcast (the history is never coalesced).
+  ASSERT_EQ(frames.size(), 1 + hub_.seq() - last);
+  for (std::size_t i = 1; i < frames.size(); ++i) EXPECT_EQ(frames[i]["seq"], last + i);
+  EXPECT_EQ(frames.back()["node"]["v"], 10);
+}
+
+TEST_F(WsHubCoalesceTest, AlertsFramesAreCoalescedByType) {
+  auto slow = client();
+  hub_.attach(slow);
+  for (std::size_t i = 1; i < WsHub::kCoalesceAt; ++i) hub_.broadcast("alerts", "[" + std::to_string(i) + "]");
+  hub_.broadcast("alerts", "[999]");
+  EXPECT_EQ(hub_.stats().coalesced, 1u);
+  const auto frames = drain(*slow);
+  ASSERT_EQ(frames.size(), WsHub::kCoalesceAt);
+  EXPECT_EQ(frames.back()["seq"], WsHub::kCoalesceAt - 1);
+  EXPECT_EQ(frames.back()["data"], json::parse("[999]"));
+}
+
+TEST_F(WsHubCoalesceTest, ASilentClientStaysBoundedByTheNodeCountWithoutResyncs) {
+  auto silent = client();
+  hub_.attach(silent);
+  for (int round = 0; round < 100; ++round) {
+    for (int n = 0; n < 200; ++n) hub_.broadcast_node("edgemon/n" + std::to_string(n), node("n", round));
+  }
+  EXPECT_LE(silent->queued(), WsHub::kCoalesceAt + 200);
+  EXPECT_EQ(hub_.stats().resyncs, 0u);
+  EXPECT_EQ(hub_.stats().dropped, 0u);
+  EXPECT_FALSE(silent->closed());
+}
+
+TEST_F(WsHubCoalesceTest, OverflowResyncsOnceThenDropsAClientThatReadsNothing) {
+  auto stuck = client();
+  bool aborted = false;
+  stuck->set_abort([&] { aborted = true; });
+  hub_.attach(stuck);
+  for (std::size_t i = 0; i < WsHub::kMaxQueue; ++i) hub_.broadcast_node("{}");  // no key: never coalesced
+  EXPECT_EQ(hub_.stats().resyncs, 1u);
+  EXPECT_FALSE(stuck->closed());
+  for (std::size_t i = 0; i < WsHub::kMaxQueue; ++i) hub_.broadcast_node("{}");
+  EXPECT_EQ(hub_.stats().dropped, 1u);
+  EXPECT_TRUE(stuck->closed());
+  EXPECT_TRUE(aborted);
+  EXPECT_EQ(stuck->close_code(), 1008);
+  EXPECT_TRUE(stuck->empty());
+
+  // A client that read its resync snapshot is resynced again instead.
+  auto slow = client();
+  hub_.attach(slow);
+  for (std::size_t i = 0; i < WsHub::kMaxQueue; ++i) hub_.broadcast_node("{}");
+  (void)slow->pop();  // the resync snapshot went out
+  for (std::size_t i = 0; i <= WsHub::kMaxQueue; ++i) hub_.broadcast_node("{}");
+  EXPECT_FALSE(slow->closed());
+  EXPECT_EQ(slow->resyncs(), 2u);
+  EXPECT_EQ(hub_.stats().dropped, 1u);
+}
+
+TEST_F(WsHubCoalesceTest, CloseIfClosesOnlyMatchingIdentitiesAndCountsThem) {
+  auto alice = std::make_shared<WsClient>(io_.get_executor(), WsIdentity{WsIdentity::Via::kSession, "alice", "s1"});
+  auto alice2 = std::make_shared<WsClient>(io_.get_executor(), WsIdentity{WsIdentity::Via::kSession, "alice", "s2"});
+  auto token = std::make_shared<WsClient>(io_.get_executor(), WsIdentity{WsIdentity::Via::kToken, "alice", ""});
+  for (const auto& c : {alice, alice2, token}) hub_.attach(c);
+  const auto n = hub_.close_if([](const WsIdentity& id) { return id.via == WsIdentity::Via::kSession && id.session == "s1"; },
+                               4401, "credentials revoked: logged out");
+  EXPECT_EQ(n, 1u);
+  EXPECT_TRUE(alice->closed());
+  EXPECT_EQ(alice->close_code(), 4401);
+  EXPECT_EQ(alice->close_reason(), "credentials revoked: logged out");
+  EXPECT_FALSE(alice2->closed());
+  EXPECT_FALSE(token->closed());
+  EXPECT_EQ(hub_.stats().revoked, 1u);
+}
+
+TEST_F(WsHubCoalesceTest, FramesSentAreCountedByTheWriter) {
+  hub_.frame_sent();
+  hub_.frame_sent();
+  EXPECT_EQ(hub_.stats().frames_sent, 2u);
 }
 
 }  // namespace

@@ -536,5 +536,101 @@ until = 2030-01-01T00:00:00Z
   EXPECT_EQ(twice.state("pi-03/http/api/up", "http_errors"), AlertState::kOk);
 }
 
+
+// --- replace_rules(): the API's hot swap of the rule list ---
+
+std::vector<Rule> rule_list(std::string_view toml) { return rules_from(toml).rules; }
+
+constexpr const char* kCpuAndAbsence = R"(
+[alerting]
+cooldown = "10m"
+[[rules]]
+name = "high_cpu"
+metric = "cpu/total"
+threshold = 85
+recovery = 75
+type = "HIGH_CPU"
+[[rules]]
+name = "silent"
+kind = "absence"
+for = "60s"
+)";
+
+TEST(ReplaceRules, UnchangedRuleKeepsItsFiringAlertAndIncident) {
+  Evaluator ev(rules_from(kCpuAndAbsence));
+  ev.observe("pi-01", "cpu/total", 95, at(0s));
+  ev.tick(at(1s));
+  ASSERT_EQ(ev.active_alerts().size(), 1u);
+  const std::uint64_t incident = ev.active_alerts()[0].incident_id;
+  drain(ev);
+
+  // A new rule is added; high_cpu stays as it was.
+  std::vector<Rule> next = rule_list(kCpuAndAbsence);
+  next.push_back(rule_list(R"([[rules]]
+name = "hot"
+metric = "soc/temperature"
+threshold = 80
+)")[0]);
+  ASSERT_TRUE(ev.replace_rules(next, at(10s)).ok());
+  EXPECT_TRUE(ev.take_events().empty());
+  EXPECT_TRUE(ev.take_notifications().empty());
+  ASSERT_EQ(ev.active_alerts().size(), 1u);
+  EXPECT_EQ(ev.active_alerts()[0].incident_id, incident);
+  EXPECT_EQ(ev.rule_set().rules.size(), 3u);
+
+  // The new rule evaluates at once.
+  ev.observe("pi-01", "soc/temperature", 85, at(11s));
+  EXPECT_EQ(ev.state("pi-01/soc/temperature", "hot"), AlertState::kFiring);
+  // The kept one still recovers normally.
+  ev.observe("pi-01", "cpu/total", 50, at(12s));
+  EXPECT_EQ(ev.state("pi-01/cpu/total", "high_cpu"), AlertState::kOk);
+}
+
+TEST(ReplaceRules, RemovedRuleEndsItsAlertWithEventIncidentAndResolvedNotice) {
+  Evaluator ev(rules_from(kCpuAndAbsence));
+  ev.observe("pi-01", "cpu/total", 95, at(0s));
+  ev.tick(at(1s));
+  ASSERT_EQ(kinds(ev.take_notifications()), (std::vector<std::string>{"firing"}));
+  drain(ev);
+
+  ASSERT_TRUE(ev.replace_rules(rule_list(R"([[rules]]
+name = "silent"
+kind = "absence"
+for = "60s"
+)"), at(30s)).ok());
+  const auto events = ev.take_events();
+  ASSERT_EQ(transitions(events), (std::vector<std::string>{"firing>ok"}));
+  EXPECT_THAT(events[0].reason, HasSubstr("no longer applies (removed or changed)"));
+  const auto incidents = ev.take_incident_updates();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].end, at(30s));
+  EXPECT_EQ(kinds(ev.take_notifications()), (std::vector<std::string>{"resolved"}));
+  EXPECT_TRUE(ev.active_alerts().empty());
+  // cpu samples no longer matter.
+  ev.observe("pi-01", "cpu/total", 99, at(31s));
+  EXPECT_TRUE(ev.active_alerts().empty());
+}
+
+TEST(ReplaceRules, AbsenceTimerKeepsCountingFromTheLastSample) {
+  Evaluator ev(rules_from(kCpuAndAbsence));
+  ev.observe("pi-01", "cpu/total", 10, at(0s));
+  ev.tick(at(30s));
+  ASSERT_TRUE(ev.replace_rules(rule_list(kCpuAndAbsence), at(50s)).ok());
+  ev.tick(at(61s));  // 61 s after the last sample, 11 s after the swap
+  EXPECT_EQ(ev.state("pi-01", "silent"), AlertState::kFiring);
+}
+
+TEST(ReplaceRules, ChangedThresholdAppliesToTheNextSample) {
+  Evaluator ev(rules_from(kCpuAndAbsence));
+  ev.observe("pi-01", "cpu/total", 80, at(0s));
+  EXPECT_EQ(ev.state("pi-01/cpu/total", "high_cpu"), AlertState::kOk);
+  std::vector<Rule> next = rule_list(kCpuAndAbsence);
+  next[0].threshold = 70;
+  next[0].recovery = 60;
+  ASSERT_TRUE(ev.replace_rules(next, at(5s)).ok());
+  ev.observe("pi-01", "cpu/total", 80, at(6s));
+  EXPECT_EQ(ev.state("pi-01/cpu/total", "high_cpu"), AlertState::kFiring);
+}
+
 }  // namespace
 }  // namespace edgemon::rules

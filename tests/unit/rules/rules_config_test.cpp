@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace edgemon::rules {
 namespace {
 
@@ -241,6 +243,109 @@ TEST(RulesConfig, LoadFileReportsMissingFile) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
 }
+
+
+// --- One rule on its own (the API's rules): read_rule(), rule_to_table(), format_duration() ---
+
+namespace single_rule {
+
+toml::table table_of(std::string_view toml) { return toml::parse(toml); }
+
+TEST(ReadRule, EveryKindRoundTripsThroughItsTable) {
+  const char* rules[] = {
+      R"(name = "high_cpu"
+metric = "cpu/total"
+op = ">="
+threshold = 85.5
+recovery = 75
+samples = 3
+recovery_samples = 2
+type = "HIGH_CPU"
+severity = "critical"
+nodes = ["rack1-*", "pi-07"]
+repeat_interval = "1h30m"
+cooldown = "90s")",
+      R"(name = "slow"
+metric = "ping/*/rtt"
+threshold = 200
+for = "2m")",
+      R"(name = "down"
+kind = "failure"
+metric = "ping/*/up"
+failure_threshold = 3
+success_threshold = 2)",
+      R"(name = "errors"
+kind = "error_rate"
+metric = "http/*/up"
+window = 20
+min_samples = 10
+threshold = 10
+recovery = 5)",
+      R"(name = "silent"
+kind = "absence"
+for = "2m")",
+      R"(name = "death"
+kind = "node_down"
+for = "1500ms"
+severity = "info")",
+  };
+  for (const char* text : rules) {
+    auto first = read_rule(table_of(text), "api");
+    ASSERT_TRUE(first.ok()) << text << "\n" << first.error().message;
+    const toml::table canonical = rule_to_table(*first);
+    auto second = read_rule(canonical, "api");
+    ASSERT_TRUE(second.ok()) << second.error().message;
+    // The canonical form is a fixed point, and the rule is the same.
+    std::ostringstream a, b;
+    a << canonical;
+    b << rule_to_table(*second);
+    EXPECT_EQ(a.str(), b.str());
+    EXPECT_EQ(second->name, first->name);
+    EXPECT_EQ(second->kind, first->kind);
+    EXPECT_EQ(second->metric, first->metric);
+    EXPECT_EQ(second->nodes, first->nodes);
+    EXPECT_EQ(second->type, first->type);
+    EXPECT_EQ(second->severity, first->severity);
+    EXPECT_EQ(second->op, first->op);
+    EXPECT_EQ(second->threshold, first->threshold);
+    EXPECT_EQ(second->recovery, first->recovery);
+    EXPECT_EQ(second->samples, first->samples);
+    EXPECT_EQ(second->for_duration, first->for_duration);
+    EXPECT_EQ(second->recovery_samples, first->recovery_samples);
+    EXPECT_EQ(second->window, first->window);
+    EXPECT_EQ(second->min_samples, first->min_samples);
+    EXPECT_EQ(second->repeat_interval, first->repeat_interval);
+    EXPECT_EQ(second->cooldown, first->cooldown);
+  }
+}
+
+TEST(ReadRule, ErrorsNameTheKeyUnderThePath) {
+  auto r = read_rule(table_of(R"(name = "x"
+threshold = "high"
+colour = "red")"), "api", "rule");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message, HasSubstr("key 'rule.threshold': must be a number"));
+  EXPECT_THAT(r.error().message, HasSubstr("rule.colour"));
+  EXPECT_THAT(r.error().message, HasSubstr("missing key 'metric'"));
+  EXPECT_FALSE(read_rule(table_of(R"(kind = "node_down")"), "api").ok());  // no name
+}
+
+TEST(FormatDuration, ShortestExactText) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(format_duration(milliseconds(0)), "0s");
+  EXPECT_EQ(format_duration(milliseconds(90'000)), "90s");
+  EXPECT_EQ(format_duration(milliseconds(7'200'000)), "2h");
+  EXPECT_EQ(format_duration(milliseconds(5'400'000)), "90m");
+  EXPECT_EQ(format_duration(milliseconds(86'400'000)), "1d");
+  EXPECT_EQ(format_duration(milliseconds(1'500)), "1500ms");
+  for (std::int64_t ms : {1LL, 999LL, 60'000LL, 3'601'000LL, 172'800'000LL}) {
+    auto back = parse_duration(format_duration(milliseconds(ms)));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->count(), ms);
+  }
+}
+
+}  // namespace single_rule
 
 }  // namespace
 }  // namespace edgemon::rules

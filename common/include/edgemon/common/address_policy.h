@@ -17,7 +17,7 @@ namespace edgemon::net {
 
 enum class GuardedAddress : unsigned char {
   kNone,       // an ordinary address
-  kLinkLocal,  // 169.254.0.0/16, fe80::/10, ::ffff:169.254.0.0/112
+  kLinkLocal,  // 169.254.0.0/16, fe80::/10, ::ffff:169.254.0.0/112, NAT64 forms (64:ff9b::/96, 64:ff9b:1::/48)
   kMetadata,   // fd00:ec2::254 (AWS IMDS over IPv6; not link-local but the same service)
 };
 

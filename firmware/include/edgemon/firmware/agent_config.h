@@ -17,6 +17,7 @@ namespace edgemon::firmware {
 struct AgentConfig {
   std::string node_id;                 // default: this machine's host name, sanitised
   std::string group = "edgemon";
+  std::string name;                    // display name (free text, published as agent/name); "" = none
   double interval_s = 5.0;             // sampling and ping period
   double ping_timeout_s = 0;            // 0: min(1 s, 0.8 x interval), see effective_ping_timeout()
   std::vector<std::string> ping_hosts = {"127.0.0.1"};

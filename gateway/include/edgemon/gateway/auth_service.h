@@ -9,10 +9,12 @@
 //   POST /api/login      {"user","password"} -> session cookie + {"user","role","csrf_token","expires"}
 //   POST /api/logout     deletes the session, clears the cookie
 //   GET  /api/me         who is asking, and the CSRF token for a cookie session
+//   POST /api/me/password {"current","new"}: one's own password (any role; not for a token)
 //   GET/POST /api/users, PATCH/DELETE /api/users/<name>     (admin)
 //   GET/POST /api/tokens, DELETE /api/tokens/<name>         (admin)
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +47,20 @@ struct AuthApiRequest {
   std::string content_type;
 };
 
+// Credentials that stopped being valid: whatever they opened (WebSockets) must be closed.
+struct Revocation {
+  enum class Kind {
+    kSession,  // a logout: `session` is the session's id hash
+    kUser,     // a password change or a deleted user: every session and Basic login of `name`,
+               // except the session whose id hash is `session` (own password change; may be empty)
+    kToken,    // a revoked API token named `name`
+  };
+  Kind kind = Kind::kSession;
+  std::string name;
+  std::string session;
+  std::string reason;  // for the close frame, e.g. "logged out"
+};
+
 class AuthService {
  public:
   // Opens the user database (config.database, default <state_dir>/auth.db) and creates the first
@@ -65,6 +81,10 @@ class AuthService {
   // in auth.allowed_origins; scripts with a token or Basic may omit it.
   bool websocket_origin_ok(const auth::Principal& who, const RequestAuth& request) const;
 
+  // Called (on the auth thread, after the change is stored) for every revocation; the HTTP server
+  // posts it to its io thread and closes the matching WebSockets. One handler; empty clears it.
+  void on_revocation(std::function<void(const Revocation&)> handler);
+
   // POST /api/login: needs no principal. Only JSON bodies (a cross-site form cannot send one
   // without a CORS preflight) and, when an Origin header is present, our own origin.
   asio::awaitable<ApiReply> login(AuthApiRequest request, RequestAuth auth);
@@ -78,6 +98,7 @@ class AuthService {
   // Runs f(authenticator) on the auth thread; the caller resumes on its own executor.
   template <typename F>
   auto run(F f) -> asio::awaitable<decltype(f(std::declval<auth::Authenticator&>()))>;
+  void revoked(const Revocation& r);  // on the auth thread
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -55,6 +55,7 @@ class FleetState {
 
   const NodeState* find(const std::string& group, const std::string& id) const;
   std::size_t size() const { return nodes_.size(); }
+  const std::map<std::string, NodeState>& nodes() const { return nodes_; }  // by key
 
   nlohmann::json node_json(const NodeState& node) const;
   nlohmann::json nodes_json() const;

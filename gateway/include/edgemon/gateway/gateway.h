@@ -70,6 +70,10 @@ class Gateway {
   // most once a second per node.
   void node_changed(const NodeState& node, bool urgent);
   void flush_node_updates(std::int64_t now_ms);
+  // Alert transitions (into `batch`; the alerts frame) and node status changes (their node frames)
+  // go out at once: from ingest for what a message changed, from the tick for what time changed.
+  // Returns whether the status of `skip_key` changed; its frame is left to the caller.
+  bool publish_changes(WriteBatch& batch, const std::string* skip_key = nullptr);
   // One node update out: to WebSocket clients, and as readable JSON on MQTT (mqtt_republish.h).
   void send_node(const NodeState& node);
   void storage_status(bool ok, const std::string& error);
@@ -81,12 +85,20 @@ class Gateway {
   std::string health_json() const;
   std::string metrics_text() const;  // Prometheus text exposition (prometheus_text.h)
   std::string state_topic() const;
-  // /api/nodes/<group>/<node>/targets[/<host>]: GET the reported and managed targets, POST
+  // /api/nodes/<group>/<node>: GET the node. /api/nodes/<group>/<node>/targets[/<host>]: GET the reported and managed targets, POST
   // {"host"} adds one, DELETE removes one (gateway_targets.cpp; managed_targets.h).
   ApiReply targets_api(const std::string& method, std::string_view path, const std::string& body);
+  // GET /api/targets: every node's probe targets with their latest values (gateway_targets.cpp).
+  ApiReply targets_list() const;
   // /api/silences[/<id>]: list, add (admin), remove (admin) runtime silences (gateway_silences.cpp).
   ApiReply silences_api(const std::string& method, std::string_view path, const std::string& body,
                         const std::string& user);
+  // /api/rules[/<name>]: list and read every rule; add, replace, remove (admin) the rules kept in
+  // the store, which the evaluator swaps in at once (gateway_rules.cpp).
+  ApiReply rules_api(const std::string& method, std::string_view path, const std::string& body,
+                     const std::string& user);
+  // Adds the rules kept in the store to the configured ones (restore(), before the alert state).
+  void restore_rules(Store& store);
   // Sends `key`'s managed targets to the node (NCMD) if it is online and reports another version.
   void push_targets_if_needed(const NodeState& node);
 
@@ -118,6 +130,8 @@ class Gateway {
     std::string version;
     std::int64_t updated_ms = 0;
   };
+  std::set<std::string, std::less<>> config_rule_names_;  // from gateway.toml (and built in): read-only
+  std::map<std::string, std::int64_t, std::less<>> api_rule_updated_ms_;  // rules added through the API
   std::map<std::string, ManagedTargets> managed_;  // node key -> targets set through the API
   std::map<std::string, std::size_t> alerts_per_node_;  // fed to the aggregator's status
   // WebSocket coalescing: node key -> last sent (ms); nodes with unsent changes.

@@ -16,6 +16,8 @@ namespace edgemon::gateway {
 // Decoded query parameters (percent-escapes and '+' decoded; the last of repeated keys wins).
 using QueryParams = std::map<std::string, std::string>;
 QueryParams parse_query(std::string_view target);
+// One path segment with its percent-escapes decoded ('+' stays '+'); malformed escapes stay as they are.
+std::string decode_path_segment(std::string_view segment);
 
 // A JSON answer with its status (errors: {"error": message}).
 struct ApiReply {
@@ -36,6 +38,7 @@ struct HttpApi {
   std::function<std::string()> health;
   std::function<std::string()> nodes;
   std::function<std::string()> fleet;                                   // status counts per node
+  std::function<ApiReply()> targets;                                    // every node's probe targets
   std::function<std::string()> alerts;                                  // active alerts
   std::function<std::string(std::size_t, std::size_t)> events;          // limit, offset
   std::function<std::string(std::size_t, std::size_t)> incidents;       // limit, offset
@@ -45,8 +48,10 @@ struct HttpApi {
   // /api/nodes/<...> below the node list (method, path, body); the server has checked that a
   // state-changing method comes from an admin.
   std::function<ApiReply(const std::string&, std::string_view, const std::string&)> node_resource;
-  // /api/silences and /api/silences/<id> (method, path, body, the caller's name).
+  // /api/silences, /api/silences/<id> and /api/maintenance (method, path, body, the caller's name).
   std::function<ApiReply(const std::string&, std::string_view, const std::string&, const std::string&)> silences;
+  // /api/rules and /api/rules/<name> (method, path, body, the caller's name).
+  std::function<ApiReply(const std::string&, std::string_view, const std::string&, const std::string&)> rules;
 };
 
 }  // namespace edgemon::gateway

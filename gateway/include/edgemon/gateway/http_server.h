@@ -37,7 +37,12 @@ struct HttpOptions {
 
 class HttpServer {
  public:
+  // Registers for the AuthService's revocations: a logout, password change, deleted user or
+  // deleted token closes that principal's WebSockets at once (close code 4401 with a reason).
   HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub, AuthService& auth);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
   // Binds and starts accepting. Returns the bound port. Errors: kUnavailable (address in use),
   // kInvalidArgument (bad bind address).
   Result<std::uint16_t> start();
@@ -50,7 +55,9 @@ class HttpServer {
   template <class Stream>
   asio::awaitable<void> serve_stream(Stream stream);
   template <class Stream>
-  asio::awaitable<void> serve_websocket(Stream stream, http::request<http::string_body> req);
+  asio::awaitable<void> serve_websocket(Stream stream, http::request<http::string_body> req, WsIdentity identity);
+  // On the io thread: closes the WebSockets opened with revoked credentials.
+  void revoke(const Revocation& r);
   // The answer to one (non-upgrade) request: authentication first, then the route.
   asio::awaitable<http::response<http::string_body>> respond(const http::request<http::string_body>& req,
                                                             const std::string& peer);

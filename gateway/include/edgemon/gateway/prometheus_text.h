@@ -98,6 +98,13 @@ struct GatewayMetricsInput {
   std::uint64_t notifications = 0;
   std::uint64_t restore_failures = 0;
   std::size_t ws_clients = 0;
+  // WsHub::stats()
+  std::uint64_t ws_frames_sent = 0;
+  std::uint64_t ws_coalesced = 0;
+  std::uint64_t ws_resyncs = 0;
+  std::uint64_t ws_dropped = 0;
+  std::uint64_t ws_revoked = 0;
+  std::uint64_t ws_resumes = 0;
   std::size_t alerts_active = 0;
   std::size_t rules = 0;
   std::uint64_t dropped_subjects = 0;  // Aggregator::dropped_subjects()
@@ -122,7 +129,9 @@ struct GatewayMetricsInput {
 //   build_info{version} G =1 · mqtt_connected G · messages_accepted_total C ·
 //   messages_rejected_total{reason} C · messages_duplicate_total C · sequence_gaps_total C ·
 //   rebirth_requests_total C · notifications_total C · restore_failures_total C ·
-//   websocket_clients G · alerts_active G · rules G · aggregator_dropped_subjects_total C ·
+//   websocket_clients G · websocket_frames_sent_total C · websocket_frames_coalesced_total C ·
+//   websocket_resyncs_total C · websocket_clients_dropped_total C · websocket_clients_revoked_total C ·
+//   websocket_resumes_total C · alerts_active G · rules G · aggregator_dropped_subjects_total C ·
 //   storage_ok G · storage_committed_rows_total C · storage_committed_batches_total C ·
 //   storage_pending_rows G · storage_dropped_rows_total C · storage_write_failures_total C ·
 //   storage_maintenance_runs_total C · storage_maintenance_failures_total C ·

@@ -70,6 +70,14 @@ struct NodeConfig {
   std::int64_t updated_ms = 0;
 };
 
+// An alert rule added through the API (the [[rules]] keys as JSON), or its removal.
+struct StoredRule {
+  std::string name;
+  std::string body;  // JSON object; empty with `removed`
+  std::int64_t updated_ms = 0;
+  bool removed = false;
+};
+
 struct WriteBatch {
   std::vector<NodeSamples> samples;
   std::vector<StoredEvent> events;
@@ -77,10 +85,12 @@ struct WriteBatch {
   std::vector<UptimeDelta> uptime;         // good/total ADDED to the stored (subject, hour) row
   std::optional<std::string> alert_state;  // opaque blob; replaces the stored one
   std::vector<NodeConfig> node_configs;    // upserts by node
+  std::vector<StoredRule> rules;           // upserts or removals by name, in order
 
-  // Sample metrics + events + incidents + uptime deltas + node configs (+1 for alert_state).
+  // Sample metrics + events + incidents + uptime deltas + node configs + rules (+1 for alert_state).
   std::size_t rows() const {
-    std::size_t n = events.size() + incidents.size() + uptime.size() + node_configs.size() + (alert_state ? 1 : 0);
+    std::size_t n = events.size() + incidents.size() + uptime.size() + node_configs.size() + rules.size() +
+                    (alert_state ? 1 : 0);
     for (const NodeSamples& s : samples) n += s.metrics.size();
     return n;
   }
@@ -164,6 +174,8 @@ class Store {
   virtual Result<std::optional<std::string>> alert_state() = 0;
   // Every managed node configuration, by node.
   virtual Result<std::vector<NodeConfig>> node_configs() = 0;
+  // Every rule added through the API, by name.
+  virtual Result<std::vector<StoredRule>> rules() = 0;
   // Uptime rows with hour_ms >= since_ms, ordered by (subject, hour_ms): seeds in-memory uptime
   // windows at start.
   virtual Result<std::vector<UptimeDelta>> uptime_since(std::int64_t since_ms) = 0;

@@ -74,6 +74,7 @@ struct Principal {
   Role role = Role::kViewer;
   Via via = Via::kCookie;
   std::string csrf_token;  // kCookie only: what X-CSRF-Token must carry (the dashboard can fetch it)
+  std::string session;     // kCookie only: the session's id hash (SHA-256, raw), to name it in a revocation
 
   bool is_admin() const { return role == Role::kAdmin; }
 };
@@ -138,6 +139,13 @@ class Authenticator {
   Result<UserInfo> create_user(std::string_view name, std::string_view password, Role role);
   // Revokes all the user's sessions (the caller's included: log in again).
   Status set_password(std::string_view name, std::string_view new_password);
+  // A user's own change (POST /api/me/password): `current` must be the user's password, checked
+  // and rate limited like a login (kResourceExhausted; a wrong one counts against the user and
+  // client_addr and is kPermissionDenied). `new_password` follows the policy (kInvalidArgument,
+  // checked first). Revokes all the user's sessions except `keep_session` (an id hash: the session
+  // the change was made from; empty keeps none).
+  Status change_own_password(std::string_view name, std::string_view current, std::string_view new_password,
+                             std::string_view client_addr, std::string_view keep_session);
   // Refuses to demote the last admin (kInvalidArgument).
   Status set_role(std::string_view name, Role role);
   // Refuses to delete the last admin (kInvalidArgument). Deletes the user's sessions.

@@ -71,8 +71,10 @@ class UserStore {
   Result<std::int64_t> count_users();
   Result<std::int64_t> count_admins();
   // Replaces the hash; with revoke_sessions, deletes all the user's sessions in the same
-  // transaction (a password change), without it only the hash changes (a re-hash at login).
-  Status update_password(std::int64_t user_id, std::string_view hash, std::int64_t now_ms, bool revoke_sessions);
+  // transaction (a password change) except the one whose id hash is `keep_session` (a user's own
+  // change keeps the session it was made from), without it only the hash changes (a re-hash at login).
+  Status update_password(std::int64_t user_id, std::string_view hash, std::int64_t now_ms, bool revoke_sessions,
+                         std::string_view keep_session = {});
   Status update_role(std::int64_t user_id, Role role);
   Status delete_user(std::int64_t user_id);  // and its sessions
 

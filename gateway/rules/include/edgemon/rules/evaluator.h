@@ -162,6 +162,15 @@ class Evaluator {
   // absence series' last-seen time).
   bool dirty() const { return dirty_; }
 
+  // Hot swap of the rule list (the API's rules CRUD); settings, silences and maintenance stay.
+  // Works like a restart with restore_json() of the current state, except that absence timers
+  // keep counting from the last sample: rules that keep their name, kind and scope keep their
+  // alerts (firing ones stay firing, same incident; pending ones keep counting); an instance whose
+  // rule is gone or no longer applies ends now (firing>ok event, incident closed, a resolved notice
+  // if it was announced). Series that were plainly ok start their counting afresh (e.g. an error
+  // rate window). Errors: only if the evaluator's own snapshot failed to restore; nothing changes.
+  Status replace_rules(std::vector<Rule> rules, WallTime now);
+
  private:
   // One rule applied to one subject. Kept after recovery: it remembers the cooldown.
   struct Instance {
@@ -216,6 +225,8 @@ class Evaluator {
                             const std::string& node, const std::string& subject, const std::string& metric);
   std::string group_key(const Labels& labels) const;
   bool persisted(const Instance& inst) const;
+  void index_rules();  // node_absence_rules_, node_down_rules_ from rules_.rules; clears metric_rules_
+  Status restore(std::string_view text, WallTime now, bool rules_swapped);
 
   NodeInfo& node_info(std::string_view node);
   NodeContext node_context(std::string_view node);

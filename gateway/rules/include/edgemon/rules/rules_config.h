@@ -32,8 +32,18 @@ Result<RuleSet> parse_rules(std::string_view text, std::string source_name);
 // Errors: kNotFound (no file), kIo (unreadable), kInvalidArgument (as parse_rules).
 Result<RuleSet> load_rules_file(const std::string& path);
 
+// One [[rules]] table on its own (the API's rules arrive as JSON converted to a table): the same
+// keys, defaults and checks as read_rules(). Errors: kInvalidArgument, keys named "<path>.<key>".
+Result<Rule> read_rule(const toml::table& table, std::string_view source_name, std::string_view path = "rule");
+
+// The inverse of read_rule(): a table with the rule's keys (defaults spelled out, durations as
+// format_duration() text) that read_rule() turns back into the same rule.
+toml::table rule_to_table(const Rule& rule);
+
 // "90" (seconds, also a TOML integer), "500ms", "30s", "5m", "4h", "1d", "1h30m".
 // Errors: kInvalidArgument.
 Result<Duration> parse_duration(std::string_view text);
+// The shortest text parse_duration() reads back exactly: 90 s -> "90s", 2 h -> "2h", 1.5 s -> "1500ms".
+std::string format_duration(Duration d);
 
 }  // namespace edgemon::rules
