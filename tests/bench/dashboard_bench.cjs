@@ -27,54 +27,35 @@
 const path = require('node:path');
 const fs = require('node:fs');
 const zlib = require('node:zlib');
-const { createRequire } = require('node:module');
+const { makeUsage, parseArgs, createSession, login: logIn, runMain } = require('../browser/browser_lib.cjs');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const BUNDLE_GOAL_KB = 100;
 const RENDER_GOAL_MS = 500;
 
-function usage(msg) {
-  if (msg) process.stderr.write(`dashboard: ${msg}\n`);
-  process.stderr.write(
-    'usage: node tests/bench/dashboard_bench.cjs --bundle DIST_DIR\n' +
-      '       node tests/bench/dashboard_bench.cjs --url URL --user U --password P (--render N [--repeat R] | ' +
-      '--stream N --seconds S) [--timeout-ms 120000]\n',
-  );
-  process.exit(2);
-}
+const usage = makeUsage(
+  'dashboard',
+  'usage: node tests/bench/dashboard_bench.cjs --bundle DIST_DIR\n' +
+    '       node tests/bench/dashboard_bench.cjs --url URL --user U --password P (--render N [--repeat R] | ' +
+    '--stream N --seconds S) [--timeout-ms 120000]\n',
+);
 
-function parseArgs(argv) {
-  const o = { bundle: '', url: '', user: '', password: '', render: 0, repeat: 3, stream: 0, seconds: 20, timeoutMs: 120000 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const take = () => {
-      if (i + 1 >= argv.length) usage(`${arg} needs a value`);
-      return argv[++i];
-    };
-    switch (arg) {
-      case '--bundle': o.bundle = take(); break;
-      case '--url': o.url = take(); break;
-      case '--user': o.user = take(); break;
-      case '--password': o.password = take(); break;
-      case '--render': o.render = Number(take()); break;
-      case '--repeat': o.repeat = Number(take()); break;
-      case '--stream': o.stream = Number(take()); break;
-      case '--seconds': o.seconds = Number(take()); break;
-      case '--timeout-ms': o.timeoutMs = Number(take()); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument '${arg}'`);
-    }
-  }
+function options(argv) {
+  const o = parseArgs(argv, {
+    usage,
+    equals: 'none',
+    defaults: { bundle: '', url: '', user: '', password: '', render: 0, repeat: 3, stream: 0, seconds: 20, timeoutMs: 120000 },
+    options: {
+      '--bundle': 'bundle',
+      '--url': 'url',
+      '--user': 'user',
+      '--password': 'password',
+      '--render': ['render', Number],
+      '--repeat': ['repeat', Number],
+      '--stream': ['stream', Number],
+      '--seconds': ['seconds', Number],
+      '--timeout-ms': ['timeoutMs', Number],
+    },
+  });
   if (!o.bundle && !(o.url && o.user && o.password && (o.render > 0 || o.stream > 0))) usage('nothing to measure');
   // Everything bounded.
   o.render = Math.min(Math.max(0, Math.floor(o.render)), 10000);
@@ -83,19 +64,6 @@ function parseArgs(argv) {
   o.seconds = Math.min(Math.max(1, o.seconds), 600);
   o.timeoutMs = Math.min(Math.max(1000, o.timeoutMs), 1800000);
   return o;
-}
-
-function loadPlaywright() {
-  const webPkg = path.resolve(__dirname, '..', '..', 'web', 'package.json');
-  try {
-    return createRequire(webPkg)('playwright-core');
-  } catch (first) {
-    try {
-      return require('playwright-core');
-    } catch {
-      throw new Error(`cannot load playwright-core (${first.message.split('\n')[0]}); run .ci/deps`);
-    }
-  }
 }
 
 const kb = (n) => (n / 1024).toFixed(1);
@@ -180,42 +148,23 @@ const median = (xs) => {
 };
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const o = options(process.argv.slice(2));
   if (o.bundle) {
     bundle(path.resolve(o.bundle));
     if (!o.url) return 0;
   }
-  const deadline = Date.now() + o.timeoutMs;
-  const remaining = () => Math.max(1, deadline - Date.now());
-  let browser = null;
-  let closing = null;
-  const closeBrowser = () => {
-    if (!browser) return Promise.resolve();
-    if (!closing) closing = Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
-    return closing;
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => {
-      process.stderr.write(`dashboard: FAIL: interrupted by ${sig}\n`);
-      closeBrowser().finally(() => process.exit(1));
-    });
-  }
-  const watchdog = setTimeout(() => {
-    process.stderr.write('dashboard: FAIL: watchdog expired\n');
-    closeBrowser().finally(() => process.exit(1));
-  }, o.timeoutMs + 15000);
-  watchdog.unref();
+  // Playwright's own errors (no phase): a benchmark reports them as they are.
+  const s = createSession({ prefix: 'dashboard', timeoutMs: o.timeoutMs, polling: undefined, withPhase: false, wrapWaits: false });
+  const { remaining } = s;
 
   try {
-    const { chromium } = loadPlaywright();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: remaining(),
-      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await s.launch({ viewport: { width: 1280, height: 900 }, notFound: null });
     const expect = o.render || o.stream;
     await context.addInitScript(recorder, expect);
     const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    s.page = page;
+    const { pageErrors } = s;
+    s.guards(page, { stack: false, dialogs: false, crash: false });
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' }).catch(() => cdp.send('Performance.enable'));
@@ -241,11 +190,7 @@ async function main() {
     };
 
     await page.goto(o.url, { waitUntil: 'domcontentloaded', timeout: remaining() });
-    await page.waitForFunction(() => document.querySelector('#login-form')?.getClientRects().length > 0, undefined,
-      { timeout: remaining() });
-    await page.fill('#login-user', o.user, { timeout: remaining() });
-    await page.fill('#login-password', o.password, { timeout: remaining() });
-    await page.click('#login-form button[type="submit"]', { timeout: remaining() });
+    await logIn(s, o.user, o.password);
     const login = await waitRendered('after logging in');
 
     if (o.render) {
@@ -326,12 +271,8 @@ async function main() {
     process.stderr.write(`dashboard: FAIL: ${(err && err.stack) || err}\n`);
     return 1;
   } finally {
-    await closeBrowser();
-    clearTimeout(watchdog);
+    await s.close();
   }
 }
 
-main().then((code) => process.exit(code), (err) => {
-  process.stderr.write(`dashboard: FAIL: ${(err && err.stack) || err}\n`);
-  process.exit(1);
-});
+runMain('dashboard', main);

@@ -37,69 +37,45 @@
 'use strict';
 
 const path = require('node:path');
-const fs = require('node:fs');
-const { createRequire } = require('node:module');
+const { Failure, makeUsage, parseArgs, timer, createSession, login, runMain } = require('./browser_lib.cjs');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SECTIONS = ['targets', 'rules', 'silences', 'users', 'tokens'];
 // Unique per run, so the script can be re-run against one gateway.
 const RULE = `admin_test_cpu_${process.pid}`;
 const TOKEN = `admin-test-${process.pid}`;
 
-function usage(msg) {
-  if (msg) process.stderr.write(`browser: ${msg}\n`);
-  process.stderr.write(
-    'usage: node tests/browser/admin_targets.cjs --url URL --group GROUP --node NODE_ID --host HOST ' +
-      '--user USER --password PASSWORD --screenshot-dir DIR [--max-measure-ms 10000] [--timeout-ms 60000]\n',
-  );
-  process.exit(2);
-}
+const usage = makeUsage(
+  'browser',
+  'usage: node tests/browser/admin_targets.cjs --url URL --group GROUP --node NODE_ID --host HOST ' +
+    '--user USER --password PASSWORD --screenshot-dir DIR [--max-measure-ms 10000] [--timeout-ms 60000]\n',
+);
 
-function parseArgs(argv) {
-  const opts = {
-    url: '',
-    group: '',
-    node: '',
-    host: '',
-    user: '',
-    password: '',
-    screenshotDir: '',
-    maxMeasureMs: 10000,
-    timeoutMs: 60000,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const take = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      if (i + 1 >= argv.length) usage(`${name} needs a value`);
-      return argv[++i];
-    };
-    switch (name) {
-      case '--url': opts.url = take(); break;
-      case '--group': opts.group = take(); break;
-      case '--node': opts.node = take(); break;
-      case '--host': opts.host = take(); break;
-      case '--user': opts.user = take(); break;
-      case '--password': opts.password = take(); break;
-      case '--screenshot-dir': opts.screenshotDir = take(); break;
-      case '--max-measure-ms': opts.maxMeasureMs = Number(take()); break;
-      case '--timeout-ms': opts.timeoutMs = Number(take()); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument '${arg}'`);
-    }
-  }
+function options(argv) {
+  const opts = parseArgs(argv, {
+    usage,
+    defaults: {
+      url: '',
+      group: '',
+      node: '',
+      host: '',
+      user: '',
+      password: '',
+      screenshotDir: '',
+      maxMeasureMs: 10000,
+      timeoutMs: 60000,
+    },
+    options: {
+      '--url': 'url',
+      '--group': 'group',
+      '--node': 'node',
+      '--host': 'host',
+      '--user': 'user',
+      '--password': 'password',
+      '--screenshot-dir': 'screenshotDir',
+      '--max-measure-ms': ['maxMeasureMs', Number],
+      '--timeout-ms': ['timeoutMs', Number],
+    },
+  });
   for (const k of ['url', 'group', 'node', 'host', 'user', 'password', 'screenshotDir']) {
     if (!opts[k]) usage(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is required`);
   }
@@ -114,85 +90,20 @@ function parseArgs(argv) {
   return opts;
 }
 
-function loadPlaywright() {
-  const webPkg = path.resolve(__dirname, '..', '..', 'web', 'package.json');
-  try {
-    return createRequire(webPkg)('playwright-core');
-  } catch (first) {
-    try {
-      return require('playwright-core');
-    } catch {
-      throw new Error(
-        `cannot load playwright-core (${first.message.split('\n')[0]}); run .ci/deps ` +
-          '(npm ci in web/) or set NODE_PATH=<repo>/web/node_modules',
-      );
-    }
-  }
-}
-
-class Failure extends Error {}
-
 /** A CSS attribute selector value, quoted. */
 const q = (s) => `"${String(s).replace(/["\\]/g, '\\$&')}"`;
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const deadline = Date.now() + opts.timeoutMs;
-  const remaining = () => Math.max(1, deadline - Date.now());
+  const opts = options(process.argv.slice(2));
+  const s = createSession({ prefix: 'browser', timeoutMs: opts.timeoutMs });
+  const { remaining, waitFor, pageErrors, dialogs, consoleErrors } = s;
   const nodeKey = `${opts.group}/${opts.node}`;
   const shot = (name) => path.join(opts.screenshotDir, `admin-${name}.png`);
-
-  let browser = null;
   let page = null;
-  let phase = 'starting';
-  const pageErrors = [];
-  const dialogs = [];
-  const consoleErrors = [];
-  let closing = null;
-  let aborted = false;
 
-  const closeBrowser = () => {
-    if (!browser) return Promise.resolve();
-    if (!closing) {
-      const b = browser;
-      closing = Promise.race([b.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-    }
-    return closing;
-  };
+  const t = timer();
+  const { timings, lap } = t;
 
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => {
-      aborted = true;
-      process.stderr.write(`browser: FAIL: interrupted by ${sig} while ${phase}\n`);
-      closeBrowser().finally(() => process.exit(1));
-    });
-  }
-  const watchdog = setTimeout(() => {
-    aborted = true;
-    process.stderr.write(`browser: FAIL: watchdog expired while ${phase}\n`);
-    closeBrowser().finally(() => process.exit(1));
-  }, opts.timeoutMs + 15000);
-  watchdog.unref();
-
-  const started = Date.now();
-  let mark = started;
-  const timings = [];
-  const lap = (name) => {
-    const now = Date.now();
-    timings.push(`${name}=${now - mark}`);
-    mark = now;
-  };
-
-  const waitFor = async (what, fn, arg, timeout) => {
-    phase = `waiting for ${what}`;
-    try {
-      return await page.waitForFunction(fn, arg, { timeout: Math.min(timeout ?? Infinity, remaining()), polling: 100 });
-    } catch (err) {
-      if (pageErrors.length || dialogs.length) throw new Failure(`${what}: page error/dialog (see below)`);
-      const why = /Timeout/i.test(String(err && err.message)) ? `timed out` : String(err);
-      throw new Failure(`${what}: ${why}`);
-    }
-  };
   const tryWait = async (fn, arg, timeout) => {
     try {
       return await page.waitForFunction(fn, arg, { timeout: Math.min(timeout, remaining()), polling: 100 });
@@ -201,18 +112,12 @@ async function main() {
     }
   };
   const go = async (hash) => {
-    phase = `navigating to ${hash}`;
+    s.phase = `navigating to ${hash}`;
     await page.evaluate((h) => {
       location.hash = h;
     }, hash);
   };
-  const saveShot = async (file) => {
-    phase = `saving ${path.basename(file)}`;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    // From the top: a full-page shot of a scrolled page draws the sticky top bar mid-page.
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: file, fullPage: true, timeout: remaining() });
-  };
+  const saveShot = (file) => s.screenshot(file, { phase: `saving ${path.basename(file)}`, top: true });
   const rowsOf = () => page.evaluate(() =>
     Array.from(document.querySelectorAll('[data-testid="target-row"]')).map((r) => r.getAttribute('data-host')));
   const adminState = () => page.evaluate(() => ({
@@ -226,53 +131,22 @@ async function main() {
 
   let exitCode = 1;
   try {
-    phase = 'loading playwright-core';
-    const { chromium } = loadPlaywright();
-    if (!fs.existsSync(CHROMIUM)) throw new Failure(`${CHROMIUM} not found (apt-get install chromium)`);
-
-    phase = 'launching chromium';
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: remaining(),
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await s.launch({ viewport: { width: 1280, height: 800 }, notFound: ' (apt-get install chromium)',
+      playwrightHint: ' (npm ci in web/) or set NODE_PATH=<repo>/web/node_modules' });
     page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String((err && err.stack) || err)));
-    page.on('dialog', (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      d.dismiss().catch(() => {});
-    });
-    page.on('crash', () => pageErrors.push('page crashed'));
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
+    s.page = page;
+    s.guards(page, { console: true });
 
-    phase = `opening ${opts.url}`;
-    let response;
-    try {
-      response = await page.goto(opts.url, { waitUntil: 'domcontentloaded', timeout: remaining() });
-    } catch (err) {
-      throw new Failure(`cannot open ${opts.url}: ${String(err && err.message).split('\n')[0]}`);
-    }
-    if (!response || !response.ok()) throw new Failure(`GET ${opts.url} returned ${response ? response.status() : 'no response'}`);
+    await s.open(opts.url, { strict: true });
 
     // 1. Log in.
-    await waitFor('the login page', () => {
-      const e = document.querySelector('#login-form');
-      return !!e && e.getClientRects().length > 0;
-    });
-    phase = 'logging in';
-    await page.fill('#login-user', opts.user, { timeout: remaining() });
-    await page.fill('#login-password', opts.password, { timeout: remaining() });
-    await page.click('#login-form button[type="submit"]', { timeout: remaining() });
-    await waitFor('the dashboard after logging in', () => {
-      const e = document.querySelector('#app');
-      return !!e && e.getClientRects().length > 0;
+    await login(s, opts.user, opts.password, {
+      formLabel: 'the login page',
+      doneLabel: 'the dashboard after logging in',
+      done: () => {
+        const e = document.querySelector('#app');
+        return !!e && e.getClientRects().length > 0;
+      },
     });
     lap('login');
 
@@ -282,7 +156,7 @@ async function main() {
       const sel = document.querySelector('[data-testid="target-node"]');
       return !!sel && sel.getClientRects().length > 0 && Array.from(sel.options).some((o) => o.value === key);
     }, nodeKey);
-    phase = 'choosing the node';
+    s.phase = 'choosing the node';
     await page.selectOption('[data-testid="target-node"]', nodeKey, { timeout: remaining() });
     const initial = await waitFor('the node\'s targets listed', () => {
       const rows = Array.from(document.querySelectorAll('[data-testid="target-row"]')).map((r) => r.getAttribute('data-host'));
@@ -293,7 +167,7 @@ async function main() {
     lap('targets-listed');
 
     // 3. Add the host.
-    phase = `adding ${opts.host}`;
+    s.phase = `adding ${opts.host}`;
     await page.fill('[data-testid="target-host"]', opts.host, { timeout: remaining() });
     const addAnswer = page.waitForResponse(
       (r) => r.request().method() === 'POST' && /\/targets$/.test(new URL(r.url()).pathname),
@@ -365,7 +239,7 @@ async function main() {
     if (overflow > 1) throw new Failure(`#/admin/targets is ${overflow} px wider than a 390 px phone screen`);
     lap('applied+shots');
 
-    phase = `removing ${opts.host}`;
+    s.phase = `removing ${opts.host}`;
     await page.click(`[data-testid="target-row"][data-host=${q(opts.host)}] [data-testid="target-remove"]`, { timeout: remaining() });
     await waitFor('the confirmation dialog', () => {
       const d = document.querySelector('[data-testid="confirm-dialog"]');
@@ -386,7 +260,7 @@ async function main() {
     // 6. A silence through the form.
     await go('#/admin/silences');
     await waitFor('the silence form', () => !!document.querySelector('[data-testid="silence-submit"]'));
-    phase = 'creating a silence';
+    s.phase = 'creating a silence';
     await page.selectOption('[data-testid="silence-label"]', 'node', { timeout: remaining() });
     await page.fill('[data-testid="silence-glob"]', nodeKey, { timeout: remaining() });
     await page.fill('[data-testid="silence-duration"]', '1h', { timeout: remaining() });
@@ -414,7 +288,7 @@ async function main() {
       await waitFor(`the ${section} section`, loaded[section]);
       if (section === 'tokens') {
         // A new token: its secret is shown once, with a copy button, and listed afterwards.
-        phase = 'creating an API token';
+        s.phase = 'creating an API token';
         await page.fill('[data-testid="token-name"]', TOKEN, { timeout: remaining() });
         await page.click('[data-testid="token-submit"]', { timeout: remaining() });
         const secretHandle = await waitFor('the new token shown once', (name) => {
@@ -429,7 +303,7 @@ async function main() {
       if (section === 'rules' && (await page.isVisible('[data-testid="rule-submit"]'))) {
         // The rules API exists: create, edit, a refused duplicate (error next to the form), then
         // (after the screenshot) delete.
-        phase = 'creating a rule';
+        s.phase = 'creating a rule';
         const fillRule = async (threshold) => {
           await page.fill('[data-testid="rule-name"]', RULE, { timeout: remaining() });
           await page.selectOption('[data-testid="rule-kind"]', 'threshold', { timeout: remaining() });
@@ -444,12 +318,12 @@ async function main() {
         }, [RULE, want]);
         await fillRule('99.5');
         await ruleRow('cpu/total > 99.5');
-        phase = 'editing the rule';
+        s.phase = 'editing the rule';
         await page.click(`[data-testid="rule-row"][data-name=${q(RULE)}] [data-testid="rule-edit"]`, { timeout: remaining() });
         await page.fill('[data-testid="rule-threshold"]', '98', { timeout: remaining() });
         await page.click('[data-testid="rule-submit"]', { timeout: remaining() });
         await ruleRow('cpu/total > 98');
-        phase = 'creating a duplicate rule';
+        s.phase = 'creating a duplicate rule';
         await fillRule('97');
         const errHandle = await waitFor('the duplicate rule refused next to the form', () => {
           const e = document.querySelector('[data-testid="rule-form-error"]');
@@ -463,7 +337,7 @@ async function main() {
         Array.from(document.querySelectorAll('[data-testid="admin-content"] .adm-notice')).filter((n) => !n.hidden).map((n) => n.textContent).join(' | '));
       await saveShot(shot(section));
       if (deleteRule) {
-        phase = 'deleting the rule';
+        s.phase = 'deleting the rule';
         await page.click(`[data-testid="rule-row"][data-name=${q(RULE)}] [data-testid="rule-delete"]`, { timeout: remaining() });
         await page.click('[data-testid="confirm-ok"]', { timeout: remaining() });
         await waitFor(`rule ${RULE} to leave the list`, (name) =>
@@ -473,7 +347,7 @@ async function main() {
     }
     lap('sections');
 
-    phase = 'checking the page';
+    s.phase = 'checking the page';
     const injected = await page.evaluate(() => document.querySelectorAll('[data-testid="admin-view"] img, [data-testid="admin-view"] script').length);
     if (injected) throw new Failure(`${injected} <img>/<script> element(s) inside the admin page`);
     if (pageErrors.length || dialogs.length) throw new Failure('page error or native dialog occurred');
@@ -487,40 +361,24 @@ async function main() {
         `delivery "${delivery.trim()}"; remove -> ${removeStatus}, list now ${JSON.stringify(afterRemove)}; ` +
         `silence created; token created (${tokenLength} characters, shown once); rules: ${rulesFlow}${ruleError ? ` ("${ruleError}")` : ''}${sectionNotes.rules && !ruleError ? ` ("${sectionNotes.rules}")` : ''}; ` +
         `screenshots in ${opts.screenshotDir}: ${SECTIONS.map((s) => `admin-${s}.png`).join(' ')} admin-targets-phone.png admin-target-page.png; ` +
-        `ms: ${timings.join(' ')} total=${Date.now() - started}\n`,
+        `ms: ${timings.join(' ')} total=${Date.now() - t.started}\n`,
     );
     exitCode = 0;
   } catch (err) {
-    if (aborted) return;
-    const reason = err instanceof Failure ? err.message : `${phase}: ${(err && err.stack) || err}`;
-    process.stderr.write(`browser: FAIL: ${reason}\n`);
-    process.stderr.write(`browser:   ms: ${timings.join(' ')} then ${Date.now() - mark} in '${phase}'\n`);
-    for (const e of pageErrors) process.stderr.write(`browser:   page error: ${e}\n`);
-    for (const d of dialogs) process.stderr.write(`browser:   dialog: ${d}\n`);
-    for (const c of consoleErrors.slice(0, 10)) process.stderr.write(`browser:   console error: ${c}\n`);
+    if (s.aborted) return undefined;
+    s.reportFailure(err, t);
     if (page && !page.isClosed()) {
       try {
-        process.stderr.write(`browser:   url=${page.url()} state=${JSON.stringify(await adminState())}\n`);
+        s.say(`  url=${page.url()} state=${JSON.stringify(await adminState())}`);
       } catch {
         /* page unusable */
       }
-      try {
-        const file = shot('failure');
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        await page.screenshot({ path: file, fullPage: true, timeout: 5000 });
-        process.stderr.write(`browser:   screenshot (failure state) saved to ${file}\n`);
-      } catch (shotErr) {
-        process.stderr.write(`browser:   no screenshot: ${String(shotErr && shotErr.message).split('\n')[0]}\n`);
-      }
+      await s.failureShot(shot('failure'));
     }
   } finally {
-    await closeBrowser();
-    clearTimeout(watchdog);
+    await s.close();
   }
-  process.exit(exitCode);
+  return exitCode;
 }
 
-main().catch((err) => {
-  process.stderr.write(`browser: FAIL: ${(err && err.stack) || err}\n`);
-  process.exit(1);
-});
+runMain('browser', main);

@@ -52,73 +52,48 @@
 'use strict';
 
 const path = require('node:path');
-const fs = require('node:fs');
-const { createRequire } = require('node:module');
+const { Failure, makeUsage, parseArgs, timer, createSession, loginFormVisible, runMain } = require('./browser_lib.cjs');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const usage = makeUsage(
+  'browser',
+  'usage: node tests/browser/dashboard_live.cjs --url URL --node NODE_ID --user USER --password PASSWORD ' +
+    '--screenshot FILE.png [--login-screenshot FILE.png] [--detail-screenshot FILE.png] ' +
+    '[--target-screenshot FILE.png] [--alerts-screenshot FILE.png] [--reports-screenshot FILE.png] ' +
+    '[--expect-alerts] [--timeout-ms 20000]\n',
+);
 
-function usage(msg) {
-  if (msg) process.stderr.write(`browser: ${msg}\n`);
-  process.stderr.write(
-    'usage: node tests/browser/dashboard_live.cjs --url URL --node NODE_ID --user USER --password PASSWORD ' +
-      '--screenshot FILE.png [--login-screenshot FILE.png] [--detail-screenshot FILE.png] ' +
-      '[--target-screenshot FILE.png] [--alerts-screenshot FILE.png] [--reports-screenshot FILE.png] ' +
-      '[--expect-alerts] [--timeout-ms 20000]\n',
-  );
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const opts = {
-    url: '',
-    node: '',
-    user: '',
-    password: '',
-    screenshot: '',
-    loginScreenshot: '',
-    detailScreenshot: '',
-    targetScreenshot: '',
-    alertsScreenshot: '',
-    reportsScreenshot: '',
-    expectAlerts: false,
-    timeoutMs: 20000,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const take = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      if (i + 1 >= argv.length) usage(`${name} needs a value`);
-      return argv[++i];
-    };
-    switch (name) {
-      case '--url': opts.url = take(); break;
-      case '--node': opts.node = take(); break;
-      case '--user': opts.user = take(); break;
-      case '--password': opts.password = take(); break;
-      case '--screenshot': opts.screenshot = take(); break;
-      case '--login-screenshot': opts.loginScreenshot = take(); break;
-      case '--detail-screenshot': opts.detailScreenshot = take(); break;
-      case '--target-screenshot': opts.targetScreenshot = take(); break;
-      case '--alerts-screenshot': opts.alertsScreenshot = take(); break;
-      case '--reports-screenshot': opts.reportsScreenshot = take(); break;
-      case '--expect-alerts': opts.expectAlerts = true; break;
-      case '--timeout-ms': opts.timeoutMs = Number(take()); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument '${arg}'`);
-    }
-  }
+function options(argv) {
+  const opts = parseArgs(argv, {
+    usage,
+    defaults: {
+      url: '',
+      node: '',
+      user: '',
+      password: '',
+      screenshot: '',
+      loginScreenshot: '',
+      detailScreenshot: '',
+      targetScreenshot: '',
+      alertsScreenshot: '',
+      reportsScreenshot: '',
+      expectAlerts: false,
+      timeoutMs: 20000,
+    },
+    options: {
+      '--url': 'url',
+      '--node': 'node',
+      '--user': 'user',
+      '--password': 'password',
+      '--screenshot': 'screenshot',
+      '--login-screenshot': 'loginScreenshot',
+      '--detail-screenshot': 'detailScreenshot',
+      '--target-screenshot': 'targetScreenshot',
+      '--alerts-screenshot': 'alertsScreenshot',
+      '--reports-screenshot': 'reportsScreenshot',
+      '--expect-alerts': ['expectAlerts'],
+      '--timeout-ms': ['timeoutMs', Number],
+    },
+  });
   if (!opts.url) usage('--url is required');
   if (!opts.node) usage('--node is required');
   if (!opts.user) usage('--user is required');
@@ -140,87 +115,15 @@ function parseArgs(argv) {
   return opts;
 }
 
-function loadPlaywright() {
-  const webPkg = path.resolve(__dirname, '..', '..', 'web', 'package.json');
-  try {
-    return createRequire(webPkg)('playwright-core');
-  } catch (first) {
-    try {
-      return require('playwright-core');
-    } catch {
-      throw new Error(
-        `cannot load playwright-core (${first.message.split('\n')[0]}); run .ci/deps ` +
-          '(npm ci in web/) or set NODE_PATH=<repo>/web/node_modules',
-      );
-    }
-  }
-}
-
-class Failure extends Error {}
-
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const deadline = Date.now() + opts.timeoutMs;
-  const remaining = () => Math.max(1, deadline - Date.now());
-
-  let browser = null;
+  const opts = options(process.argv.slice(2));
+  const s = createSession({ prefix: 'browser', timeoutMs: opts.timeoutMs, timedOut: `timed out after ${opts.timeoutMs} ms` });
+  const { remaining, waitFor, pageErrors, dialogs, consoleErrors } = s;
   let page = null;
-  let phase = 'starting';
-  const pageErrors = [];
-  const dialogs = [];
-  const consoleErrors = [];
-  let closing = null;
-  let aborted = false; // set by a signal or the watchdog, which report and exit themselves
-
-  const closeBrowser = () => {
-    if (!browser) return Promise.resolve();
-    if (!closing) {
-      const b = browser;
-      // Never hang on close: playwright also kills the browser process when node exits.
-      closing = Promise.race([
-        b.close().catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 5000).unref()),
-      ]);
-    }
-    return closing;
-  };
-
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => {
-      aborted = true;
-      process.stderr.write(`browser: FAIL: interrupted by ${sig} while ${phase}\n`);
-      closeBrowser().finally(() => process.exit(1));
-    });
-  }
-
-  // Last-resort guard: whatever hangs, give up a little after the budget (closing the browser).
-  const watchdog = setTimeout(() => {
-    aborted = true;
-    process.stderr.write(`browser: FAIL: watchdog expired while ${phase}\n`);
-    closeBrowser().finally(() => process.exit(1));
-  }, opts.timeoutMs + 15000);
-  watchdog.unref();
 
   // Milliseconds each step took (printed on success and failure: where a slow run spent its time).
-  const started = Date.now();
-  let mark = started;
-  const timings = [];
-  const lap = (name) => {
-    const now = Date.now();
-    timings.push(`${name}=${now - mark}`);
-    mark = now;
-  };
-
-  const waitFor = async (what, fn, arg) => {
-    phase = `waiting for ${what}`;
-    try {
-      return await page.waitForFunction(fn, arg, { timeout: remaining(), polling: 100 });
-    } catch (err) {
-      if (pageErrors.length || dialogs.length) throw new Failure(`${what}: page error/dialog (see below)`);
-      const why = /Timeout/i.test(String(err && err.message)) ? `timed out after ${opts.timeoutMs} ms` : String(err);
-      throw new Failure(`${what}: ${why}`);
-    }
-  };
+  const t = timer();
+  const { timings, lap } = t;
 
   const state = (id) => {
     const conn = document.querySelector('[data-testid="conn-state"]');
@@ -246,22 +149,11 @@ async function main() {
 
   let exitCode = 1;
   try {
-    phase = 'loading playwright-core';
-    const { chromium } = loadPlaywright();
-    if (!fs.existsSync(CHROMIUM)) throw new Failure(`${CHROMIUM} not found (apt-get install chromium)`);
-
-    phase = 'launching chromium';
-    // Default launch() uses a fresh temporary user-data-dir that playwright deletes on close.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: remaining(),
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
+    const context = await s.launch({
+      viewport: { width: 1280, height: 800 },
+      notFound: ' (apt-get install chromium)',
+      playwrightHint: ' (npm ci in web/) or set NODE_PATH=<repo>/web/node_modules',
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     // Record the page's WebSockets (step 12 drops the dashboard's socket).
     await context.addInitScript(() => {
       const Native = window.WebSocket;
@@ -275,39 +167,16 @@ async function main() {
       };
     });
     page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String((err && err.stack) || err)));
-    page.on('dialog', (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      d.dismiss().catch(() => {});
-    });
-    page.on('crash', () => pageErrors.push('page crashed'));
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
+    s.page = page;
+    s.guards(page, { console: true });
 
-    phase = `opening ${opts.url}`;
-    let response;
-    try {
-      response = await page.goto(opts.url, { waitUntil: 'domcontentloaded', timeout: remaining() });
-    } catch (err) {
-      throw new Failure(`cannot open ${opts.url}: ${String(err && err.message).split('\n')[0]}`);
-    }
-    if (!response || !response.ok()) {
-      throw new Failure(`GET ${opts.url} returned ${response ? response.status() : 'no response'}`);
-    }
+    await s.open(opts.url, { strict: true });
 
-    const saveShot = async (file, what) => {
-      phase = `saving the ${what} screenshot`;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      await page.screenshot({ path: file, fullPage: true, timeout: remaining() });
-    };
+    const saveShot = (file, what) => s.screenshot(file, { phase: `saving the ${what} screenshot` });
 
     // 1. Not logged in: the login page and nothing of the dashboard.
-    await waitFor('the login page (#login-form visible)', () => {
-      const e = document.querySelector('#login-form');
-      return !!e && e.getClientRects().length > 0;
-    });
-    phase = 'checking the login page';
+    await waitFor('the login page (#login-form visible)', loginFormVisible);
+    s.phase = 'checking the login page';
     const loginPage = await page.evaluate(() => ({
       app: !!document.querySelector('#app') && document.querySelector('#app').getClientRects().length > 0,
       userLabel: document.querySelector('label[for="login-user"]')?.textContent?.trim() ?? '',
@@ -326,7 +195,7 @@ async function main() {
     await saveShot(opts.loginScreenshot, 'login');
 
     // 2. One wrong password, submitted with the keyboard: the gateway's message, still logged out.
-    phase = 'submitting a wrong password';
+    s.phase = 'submitting a wrong password';
     await page.fill('#login-user', opts.user, { timeout: remaining() });
     await page.fill('#login-password', `${opts.password}-wrong`, { timeout: remaining() });
     const wrongAnswer = page.waitForResponse((r) => /\/api\/login$/.test(new URL(r.url()).pathname), { timeout: remaining() });
@@ -343,7 +212,7 @@ async function main() {
     lap('wrong-password');
 
     // 3. The right password, submitted with the button.
-    phase = 'logging in';
+    s.phase = 'logging in';
     await page.fill('#login-password', opts.password, { timeout: remaining() });
     await page.click('#login-form button[type="submit"]', { timeout: remaining() });
     await waitFor('the dashboard after logging in', () => {
@@ -386,7 +255,7 @@ async function main() {
       [opts.node, baseline + 2],
     );
 
-    phase = 'checking the page';
+    s.phase = 'checking the page';
     const final = await page.evaluate(state, opts.node);
     const injected = await page.evaluate(
       () => document.querySelectorAll('[data-testid="node-card"] img, [data-testid="node-card"] script').length,
@@ -401,7 +270,7 @@ async function main() {
     await saveShot(opts.screenshot, 'overview');
 
     // 7. The node detail page, opened with the keyboard from the card.
-    phase = 'opening the node detail page';
+    s.phase = 'opening the node detail page';
     const nodeSel = `[data-testid="node-card"][data-node="${opts.node.replace(/["\\]/g, '\\$&')}"]`;
     const cardLink = page.locator(`${nodeSel} a[data-testid="node-link"]`);
     await cardLink.focus({ timeout: remaining() });
@@ -451,7 +320,7 @@ async function main() {
       const panel = document.querySelector('[data-testid="panel-cpu"]');
       return !!panel && panel.getClientRects().length > 0 && /Total/.test(panel.textContent ?? '');
     });
-    phase = 'checking the detail page';
+    s.phase = 'checking the detail page';
     const detail = await page.evaluate(() => ({
       points: Object.fromEntries(
         Array.from(document.querySelectorAll('[data-testid^="chart-"]')).map((c) => [
@@ -468,14 +337,14 @@ async function main() {
     lap('chart-live');
     await saveShot(opts.detailScreenshot, 'detail');
 
-    phase = 'going back to the overview';
+    s.phase = 'going back to the overview';
     await page.click('[data-testid="back"]', { timeout: remaining() });
     await waitFor('the overview after the back link', () =>
       (location.hash === '#/' || location.hash === '') &&
       document.querySelector('[data-testid="overview-view"]')?.getClientRects().length > 0);
 
     // 8. Search and group filter on the overview; the active-alerts strip.
-    phase = 'filtering the overview';
+    s.phase = 'filtering the overview';
     const cardVisible = (id) => {
       const card = Array.from(document.querySelectorAll('[data-testid="node-card"]')).find(
         (c) => c instanceof HTMLElement && c.dataset.node === id,
@@ -507,7 +376,7 @@ async function main() {
     lap('overview-filter');
 
     // 9. The target detail page, from the ping target link on the card.
-    phase = 'opening the target page';
+    s.phase = 'opening the target page';
     const targetLink = page.locator(`${nodeSel} a[data-testid="target-link"]`).first();
     const targetHost = await targetLink.getAttribute('data-target', { timeout: remaining() });
     await targetLink.click({ timeout: remaining() });
@@ -535,7 +404,7 @@ async function main() {
     await saveShot(opts.targetScreenshot, 'target');
 
     // 10. The alerts page, with the keyboard from the top bar's navigation.
-    phase = 'opening the alerts page';
+    s.phase = 'opening the alerts page';
     await page.focus('[data-testid="nav-alerts"]', { timeout: remaining() });
     await page.keyboard.press('Enter');
     await waitFor('the alerts page (active tab)', () => {
@@ -589,7 +458,7 @@ async function main() {
     lap('alerts');
 
     // 11. The reports page.
-    phase = 'opening the reports page';
+    s.phase = 'opening the reports page';
     await page.click('[data-testid="nav-reports"]', { timeout: remaining() });
     const repHandle = await waitFor('the reports page with its table and downloads', () => {
       const view = document.querySelector('[data-testid="reports-view"]');
@@ -602,7 +471,7 @@ async function main() {
         : false;
     });
     const reports = await repHandle.jsonValue();
-    phase = 'fetching the report downloads';
+    s.phase = 'fetching the report downloads';
     const downloads = await page.evaluate(async ([csv, json]) => {
       const get = async (u) => {
         const r = await fetch(u, { credentials: 'same-origin' });
@@ -620,7 +489,7 @@ async function main() {
     await saveShot(opts.reportsScreenshot, 'reports');
 
     // 12. Resume after a dropped connection.
-    phase = 'dropping the WebSocket';
+    s.phase = 'dropping the WebSocket';
     await page.click('[data-testid="nav-overview"]', { timeout: remaining() });
     const dropped = await page.evaluate(async () => {
       const app = window.__edgemonSockets.filter((w) => w.readyState === WebSocket.OPEN).at(-1);
@@ -649,7 +518,7 @@ async function main() {
     lap('resume');
 
     // 13. Phone width: nothing scrolls sideways.
-    phase = 'checking phone width';
+    s.phase = 'checking phone width';
     await page.setViewportSize({ width: 390, height: 800 });
     const phone = {};
     for (const [name, hash] of [['alerts', '#/alerts'], ['overview', '#/']]) {
@@ -663,7 +532,7 @@ async function main() {
     lap('phone');
 
     // 14. Log out.
-    phase = 'logging out';
+    s.phase = 'logging out';
     await page.click('[data-testid="logout"]', { timeout: remaining() });
     await waitFor('the login page after logging out', () => {
       const vis = (sel) => {
@@ -691,43 +560,28 @@ async function main() {
         `csv/json downloads ok; resumed via ${new URL(resumedUrl).search}; phone widths ${JSON.stringify(phone)}; logout ok (/api/me -> 401); ` +
         `screenshots=${opts.loginScreenshot},${opts.screenshot},${opts.detailScreenshot},` +
         `${opts.targetScreenshot},${opts.alertsScreenshot},${opts.reportsScreenshot}; ` +
-        `ms: ${timings.join(' ')} total=${Date.now() - started}\n`,
+        `ms: ${timings.join(' ')} total=${Date.now() - t.started}\n`,
     );
     exitCode = 0;
   } catch (err) {
-    if (aborted) return;
-    const reason = err instanceof Failure ? err.message : `${phase}: ${(err && err.stack) || err}`;
-    process.stderr.write(`browser: FAIL: ${reason}\n`);
-    process.stderr.write(`browser:   ms: ${timings.join(' ')} then ${Date.now() - mark} in '${phase}'\n`);
-    for (const e of pageErrors) process.stderr.write(`browser:   page error: ${e}\n`);
-    for (const d of dialogs) process.stderr.write(`browser:   dialog: ${d}\n`);
-    for (const c of consoleErrors.slice(0, 10)) process.stderr.write(`browser:   console error: ${c}\n`);
+    if (s.aborted) return undefined;
+    s.reportFailure(err, t);
     if (page && !page.isClosed()) {
       try {
-        const s = await page.evaluate(state, opts.node);
-        process.stderr.write(
-          `browser:   url=${page.url()} login=${s.login} app=${s.app} login-error=${JSON.stringify(s.loginError)} ` +
-            `conn=${s.conn} cards=${JSON.stringify(s.nodes)} cpu=${JSON.stringify(s.cpu)} updates=${s.updates}\n`,
+        const st = await page.evaluate(state, opts.node);
+        s.say(
+          `  url=${page.url()} login=${st.login} app=${st.app} login-error=${JSON.stringify(st.loginError)} ` +
+            `conn=${st.conn} cards=${JSON.stringify(st.nodes)} cpu=${JSON.stringify(st.cpu)} updates=${st.updates}`,
         );
       } catch {
         /* page unusable; nothing more to report */
       }
-      try {
-        fs.mkdirSync(path.dirname(opts.screenshot), { recursive: true });
-        await page.screenshot({ path: opts.screenshot, fullPage: true, timeout: 5000 });
-        process.stderr.write(`browser:   screenshot (failure state) saved to ${opts.screenshot}\n`);
-      } catch (shotErr) {
-        process.stderr.write(`browser:   no screenshot: ${String(shotErr && shotErr.message).split('\n')[0]}\n`);
-      }
+      await s.failureShot(opts.screenshot);
     }
   } finally {
-    await closeBrowser();
-    clearTimeout(watchdog);
+    await s.close();
   }
-  process.exit(exitCode);
+  return exitCode;
 }
 
-main().catch((err) => {
-  process.stderr.write(`browser: FAIL: ${(err && err.stack) || err}\n`);
-  process.exit(1);
-});
+runMain('browser', main);

@@ -33,57 +33,33 @@
 
 const path = require('node:path');
 const fs = require('node:fs');
-const { createRequire } = require('node:module');
+const { Failure, makeUsage, parseArgs, createSession, login, overviewLive, runMain } = require('./browser_lib.cjs');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const usage = makeUsage(
+  'outage',
+  'usage: node tests/browser/fleet_outage.cjs --url URL --user USER --password PASSWORD --nodes A,B ' +
+    '--victim B --victim-pid PID --control-dir DIR --keepalive-s S --screenshot FILE.png [--freeze] [--timeout-ms 90000]\n',
+);
 
-function usage(msg) {
-  if (msg) process.stderr.write(`outage: ${msg}\n`);
-  process.stderr.write(
-    'usage: node tests/browser/fleet_outage.cjs --url URL --user USER --password PASSWORD --nodes A,B ' +
-      '--victim B --victim-pid PID --control-dir DIR --keepalive-s S --screenshot FILE.png [--freeze] [--timeout-ms 90000]\n',
-  );
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const o = { url: '', user: '', password: '', nodes: [], victim: '', victimPid: 0, controlDir: '', keepaliveS: 0,
-    screenshot: '', timeoutMs: 90000, freeze: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const take = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      if (i + 1 >= argv.length) usage(`${name} needs a value`);
-      return argv[++i];
-    };
-    switch (name) {
-      case '--url': o.url = take(); break;
-      case '--user': o.user = take(); break;
-      case '--password': o.password = take(); break;
-      case '--nodes': o.nodes = take().split(',').filter(Boolean); break;
-      case '--victim': o.victim = take(); break;
-      case '--victim-pid': o.victimPid = Number(take()); break;
-      case '--control-dir': o.controlDir = take(); break;
-      case '--keepalive-s': o.keepaliveS = Number(take()); break;
-      case '--screenshot': o.screenshot = path.resolve(take()); break;
-      case '--timeout-ms': o.timeoutMs = Number(take()); break;
-      case '--freeze': o.freeze = true; break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument '${arg}'`);
-    }
-  }
+function options(argv) {
+  const o = parseArgs(argv, {
+    usage,
+    defaults: { url: '', user: '', password: '', nodes: [], victim: '', victimPid: 0, controlDir: '', keepaliveS: 0,
+      screenshot: '', timeoutMs: 90000, freeze: false },
+    options: {
+      '--url': 'url',
+      '--user': 'user',
+      '--password': 'password',
+      '--nodes': ['nodes', (v) => v.split(',').filter(Boolean)],
+      '--victim': 'victim',
+      '--victim-pid': ['victimPid', Number],
+      '--control-dir': 'controlDir',
+      '--keepalive-s': ['keepaliveS', Number],
+      '--screenshot': ['screenshot', (v) => path.resolve(v)],
+      '--timeout-ms': ['timeoutMs', Number],
+      '--freeze': ['freeze'],
+    },
+  });
   if (!o.url || !o.user || !o.password || !o.victim || !o.controlDir || !o.screenshot) usage('missing a required option');
   if (!o.nodes.includes(o.victim)) usage('--victim must be one of --nodes');
   if (!Number.isInteger(o.victimPid) || o.victimPid <= 1) usage('--victim-pid must be a process id');
@@ -91,21 +67,6 @@ function parseArgs(argv) {
   if (!(o.timeoutMs > 0)) usage('--timeout-ms must be > 0');
   return o;
 }
-
-function loadPlaywright() {
-  const webPkg = path.resolve(__dirname, '..', '..', 'web', 'package.json');
-  try {
-    return createRequire(webPkg)('playwright-core');
-  } catch (first) {
-    try {
-      return require('playwright-core');
-    } catch {
-      throw new Error(`cannot load playwright-core (${first.message.split('\n')[0]}); run .ci/deps`);
-    }
-  }
-}
-
-class Failure extends Error {}
 
 // Runs in the page: what the overview shows about the nodes and the active alerts.
 function pageState(nodes) {
@@ -131,83 +92,29 @@ function pageState(nodes) {
 }
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  const deadline = Date.now() + o.timeoutMs;
-  const remaining = () => Math.max(1, deadline - Date.now());
+  const o = options(process.argv.slice(2));
+  const s = createSession({ prefix: 'outage', timeoutMs: o.timeoutMs, polling: 50 });
+  const { deadline, remaining, waitFor, pageErrors, dialogs } = s;
   const budgetMs = 1.5 * o.keepaliveS * 1000 + 2000;
-
-  let browser = null;
   let page = null;
-  let phase = 'starting';
-  const pageErrors = [];
-  const dialogs = [];
-  let closing = null;
-  let aborted = false;
-  const closeBrowser = () => {
-    if (!browser) return Promise.resolve();
-    if (!closing) {
-      closing = Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
-    }
-    return closing;
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => {
-      aborted = true;
-      process.stderr.write(`outage: FAIL: interrupted by ${sig} while ${phase}\n`);
-      closeBrowser().finally(() => process.exit(1));
-    });
-  }
-  const watchdog = setTimeout(() => {
-    aborted = true;
-    process.stderr.write(`outage: FAIL: watchdog expired while ${phase}\n`);
-    closeBrowser().finally(() => process.exit(1));
-  }, o.timeoutMs + 15000);
-  watchdog.unref();
-
-  const waitFor = async (what, fn, arg, timeout = remaining()) => {
-    phase = `waiting for ${what}`;
-    try {
-      return await page.waitForFunction(fn, arg, { timeout: Math.min(timeout, remaining()), polling: 50 });
-    } catch (err) {
-      if (pageErrors.length || dialogs.length) throw new Failure(`${what}: page error/dialog (see below)`);
-      const why = /Timeout/i.test(String(err && err.message)) ? `timed out` : String(err);
-      throw new Failure(`${what}: ${why}`);
-    }
-  };
 
   let exitCode = 1;
   let frozenPid = 0; // never leave an agent stopped
   try {
-    phase = 'loading playwright-core';
-    const { chromium } = loadPlaywright();
-    if (!fs.existsSync(CHROMIUM)) throw new Failure(`${CHROMIUM} not found`);
-    phase = 'launching chromium';
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
-      timeout: remaining(), handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await s.launch({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String((err && err.stack) || err)));
-    page.on('dialog', (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      d.dismiss().catch(() => {});
-    });
-    page.on('crash', () => pageErrors.push('page crashed'));
+    s.page = page;
+    s.guards(page);
     let navigations = 0;
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) navigations++;
     });
 
-    phase = `opening ${o.url}`;
-    const response = await page.goto(o.url, { waitUntil: 'domcontentloaded', timeout: remaining() });
-    if (!response || !response.ok()) throw new Failure(`GET ${o.url}: ${response ? response.status() : 'no response'}`);
-    await waitFor('the login form', () => document.querySelector('#login-form')?.getClientRects().length > 0);
-    phase = 'logging in';
-    await page.fill('#login-user', o.user, { timeout: remaining() });
-    await page.fill('#login-password', o.password, { timeout: remaining() });
-    await page.click('#login-form button[type="submit"]', { timeout: remaining() });
-    await waitFor('the overview and conn-state live', () =>
-      document.querySelector('#overview-view')?.getClientRects().length > 0 &&
-      document.querySelector('[data-testid="conn-state"]')?.getAttribute('data-state') === 'live');
+    await s.open(o.url);
+    await login(s, o.user, o.password, {
+      doneLabel: 'the overview and conn-state live',
+      done: overviewLive,
+    });
 
     // 1. Everyone healthy, no alert about the victim.
     const healthyAndQuiet = ([nodes, victim]) => {
@@ -224,7 +131,7 @@ async function main() {
     const before = await page.evaluate(pageState, o.nodes);
 
     // The in-page recorder: first moment (Date.now()) each condition holds.
-    phase = 'installing the recorder';
+    s.phase = 'installing the recorder';
     await page.evaluate(([victim, others]) => {
       const w = window;
       w.__noReload = 'outage-token';
@@ -260,7 +167,7 @@ async function main() {
     }, [o.victim, o.nodes.filter((n) => n !== o.victim)]);
 
     // 2. SIGKILL.
-    phase = `killing pid ${o.victimPid}`;
+    s.phase = `killing pid ${o.victimPid}`;
     const killedAt = Date.now();
     process.kill(o.victimPid, 'SIGKILL');
     await waitFor(`card of ${o.victim} DOWN and an active alert about it`, () => {
@@ -278,8 +185,7 @@ async function main() {
     const toAlert = down.alertAt - killedAt;
     const duringOutage = await page.evaluate(pageState, o.nodes);
     const apiAlerts = await page.evaluate(() => fetch('api/alerts', { credentials: 'same-origin' }).then((r) => r.json()));
-    fs.mkdirSync(path.dirname(o.screenshot), { recursive: true });
-    await page.screenshot({ path: o.screenshot, fullPage: true, timeout: remaining() });
+    await s.screenshot(o.screenshot);
     if (down.token !== 'outage-token') throw new Failure('the page was reloaded during the outage');
     if (toDown > budgetMs) throw new Failure(`DOWN shown ${toDown} ms after the kill, more than 1.5 x keepalive + 2 s = ${budgetMs} ms`);
     if (toAlert > budgetMs) throw new Failure(`alert shown ${toAlert} ms after the kill, more than ${budgetMs} ms`);
@@ -289,7 +195,7 @@ async function main() {
     if (!victimAlert) throw new Failure(`/api/alerts has no alert about ${o.victim}: ${JSON.stringify(apiAlerts)}`);
 
     // 3. Restart (by the harness), recovery without a reload.
-    phase = 'asking the harness to restart the agent';
+    s.phase = 'asking the harness to restart the agent';
     await page.evaluate(() => {
       window.__outage.armedUp = true;
       window.__outage.check();
@@ -325,7 +231,7 @@ async function main() {
     let freeze = '';
     if (o.freeze) {
       if (!(newPid > 1)) throw new Failure('--freeze: the harness did not write the new pid to DIR/restarted');
-      phase = `freezing pid ${newPid}`;
+      s.phase = `freezing pid ${newPid}`;
       await page.evaluate(() => {
         Object.assign(window.__outage, { downAt: 0, alertAt: 0, upAt: 0, clearAt: 0, armedUp: false });
       });
@@ -378,25 +284,16 @@ async function main() {
     );
     exitCode = 0;
   } catch (err) {
-    if (aborted) return;
-    const reason = err instanceof Failure ? err.message : `${phase}: ${(err && err.stack) || err}`;
-    process.stderr.write(`outage: FAIL: ${reason}\n`);
-    for (const e of pageErrors) process.stderr.write(`outage:   page error: ${e}\n`);
-    for (const d of dialogs) process.stderr.write(`outage:   dialog: ${d}\n`);
+    if (s.aborted) return undefined;
+    s.reportFailure(err);
     if (page && !page.isClosed()) {
       try {
-        process.stderr.write(`outage:   state: ${JSON.stringify(await page.evaluate(pageState, o.nodes))}\n`);
-        process.stderr.write(`outage:   recorder: ${JSON.stringify(await page.evaluate(() => JSON.stringify(window.__outage ?? null)))}\n`);
+        s.say(`  state: ${JSON.stringify(await page.evaluate(pageState, o.nodes))}`);
+        s.say(`  recorder: ${JSON.stringify(await page.evaluate(() => JSON.stringify(window.__outage ?? null)))}`);
       } catch {
         /* page unusable */
       }
-      try {
-        fs.mkdirSync(path.dirname(o.screenshot), { recursive: true });
-        await page.screenshot({ path: o.screenshot, fullPage: true, timeout: 5000 });
-        process.stderr.write(`outage:   screenshot (failure state) saved to ${o.screenshot}\n`);
-      } catch {
-        /* no screenshot */
-      }
+      await s.failureShot(o.screenshot, { quiet: true });
     }
   } finally {
     if (frozenPid) {
@@ -406,13 +303,9 @@ async function main() {
         /* gone */
       }
     }
-    await closeBrowser();
-    clearTimeout(watchdog);
+    await s.close();
   }
-  process.exit(exitCode);
+  return exitCode;
 }
 
-main().catch((err) => {
-  process.stderr.write(`outage: FAIL: ${(err && err.stack) || err}\n`);
-  process.exit(1);
-});
+runMain('outage', main);

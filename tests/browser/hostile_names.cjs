@@ -33,65 +33,41 @@
 'use strict';
 
 const path = require('node:path');
-const fs = require('node:fs');
-const { createRequire } = require('node:module');
+const { Failure, makeUsage, parseArgs, createSession, login, overviewLive, runMain } = require('./browser_lib.cjs');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const usage = makeUsage(
+  'hostile',
+  'usage: node tests/browser/hostile_names.cjs --url URL --user USER --password PASSWORD --node ID ' +
+    '--strings JSON_ARRAY --rejected-id ID [--named-node ID --display-name TEXT] --screenshot FILE.png ' +
+    '[--timeout-ms 60000]\n',
+);
 
-function usage(msg) {
-  if (msg) process.stderr.write(`hostile: ${msg}\n`);
-  process.stderr.write(
-    'usage: node tests/browser/hostile_names.cjs --url URL --user USER --password PASSWORD --node ID ' +
-      '--strings JSON_ARRAY --rejected-id ID [--named-node ID --display-name TEXT] --screenshot FILE.png ' +
-      '[--timeout-ms 60000]\n',
-  );
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const o = { url: '', user: '', password: '', node: '', strings: [], rejectedId: '', namedNode: '', displayName: '',
-    screenshot: '', timeoutMs: 60000 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
+function options(argv) {
+  const o = parseArgs(argv, {
+    usage,
     // Values here contain '=' (onerror=...): only --name=value forms split at the first '='.
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const take = () => {
-      if (name !== arg) return arg.slice(eq + 1);
-      if (i + 1 >= argv.length) usage(`${name} needs a value`);
-      return argv[++i];
-    };
-    switch (name) {
-      case '--url': o.url = take(); break;
-      case '--user': o.user = take(); break;
-      case '--password': o.password = take(); break;
-      case '--node': o.node = take(); break;
-      case '--strings':
+    equals: 'long',
+    defaults: { url: '', user: '', password: '', node: '', strings: [], rejectedId: '', namedNode: '', displayName: '',
+      screenshot: '', timeoutMs: 60000 },
+    options: {
+      '--url': 'url',
+      '--user': 'user',
+      '--password': 'password',
+      '--node': 'node',
+      '--strings': ['strings', (v) => {
         try {
-          o.strings = JSON.parse(take());
+          return JSON.parse(v);
         } catch {
-          usage('--strings must be a JSON array of strings');
+          return usage('--strings must be a JSON array of strings');
         }
-        break;
-      case '--rejected-id': o.rejectedId = take(); break;
-      case '--named-node': o.namedNode = take(); break;
-      case '--display-name': o.displayName = take(); break;
-      case '--screenshot': o.screenshot = path.resolve(take()); break;
-      case '--timeout-ms': o.timeoutMs = Number(take()); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument '${arg}'`);
-    }
-  }
+      }],
+      '--rejected-id': 'rejectedId',
+      '--named-node': 'namedNode',
+      '--display-name': 'displayName',
+      '--screenshot': ['screenshot', (v) => path.resolve(v)],
+      '--timeout-ms': ['timeoutMs', Number],
+    },
+  });
   if (!o.url || !o.user || !o.password || !o.node || !o.screenshot) usage('missing a required option');
   if (!Array.isArray(o.strings) || o.strings.length === 0 || !o.strings.every((s) => typeof s === 'string')) {
     usage('--strings must be a non-empty JSON array of strings');
@@ -100,21 +76,6 @@ function parseArgs(argv) {
   if ((o.namedNode === '') !== (o.displayName === '')) usage('--named-node and --display-name go together');
   return o;
 }
-
-function loadPlaywright() {
-  const webPkg = path.resolve(__dirname, '..', '..', 'web', 'package.json');
-  try {
-    return createRequire(webPkg)('playwright-core');
-  } catch (first) {
-    try {
-      return require('playwright-core');
-    } catch {
-      throw new Error(`cannot load playwright-core (${first.message.split('\n')[0]}); run .ci/deps`);
-    }
-  }
-}
-
-class Failure extends Error {}
 
 // Runs in the page: markup that must never exist, and whether the probe fired.
 function injectionState() {
@@ -130,86 +91,34 @@ function injectionState() {
 }
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  const deadline = Date.now() + o.timeoutMs;
-  const remaining = () => Math.max(1, deadline - Date.now());
-
-  let browser = null;
+  const o = options(process.argv.slice(2));
+  const s = createSession({ prefix: 'hostile', timeoutMs: o.timeoutMs });
+  const { remaining, waitFor, pageErrors, dialogs } = s;
   let page = null;
-  let phase = 'starting';
-  const pageErrors = [];
-  const dialogs = [];
-  let closing = null;
-  let aborted = false;
-  const closeBrowser = () => {
-    if (!browser) return Promise.resolve();
-    if (!closing) {
-      closing = Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
-    }
-    return closing;
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => {
-      aborted = true;
-      process.stderr.write(`hostile: FAIL: interrupted by ${sig} while ${phase}\n`);
-      closeBrowser().finally(() => process.exit(1));
-    });
-  }
-  const watchdog = setTimeout(() => {
-    aborted = true;
-    process.stderr.write(`hostile: FAIL: watchdog expired while ${phase}\n`);
-    closeBrowser().finally(() => process.exit(1));
-  }, o.timeoutMs + 15000);
-  watchdog.unref();
 
-  const waitFor = async (what, fn, arg) => {
-    phase = `waiting for ${what}`;
-    try {
-      return await page.waitForFunction(fn, arg, { timeout: remaining(), polling: 100 });
-    } catch (err) {
-      if (pageErrors.length || dialogs.length) throw new Failure(`${what}: page error/dialog (see below)`);
-      throw new Failure(`${what}: ${/Timeout/i.test(String(err && err.message)) ? 'timed out' : String(err)}`);
-    }
-  };
   const checks = [];
   const assertClean = async (where) => {
-    phase = `checking ${where}`;
-    const s = await page.evaluate(injectionState);
-    checks.push(`${where}: img[src=x]=${s.imgX} markup=${s.inside} __xss=${s.xss}`);
+    s.phase = `checking ${where}`;
+    const st = await page.evaluate(injectionState);
+    checks.push(`${where}: img[src=x]=${st.imgX} markup=${st.inside} __xss=${st.xss}`);
     if (dialogs.length) throw new Failure(`${where}: a dialog opened: ${dialogs.join('; ')}`);
-    if (s.xss !== null) throw new Failure(`${where}: window.__xss was set (${s.xss}): injected markup ran`);
-    if (s.imgX) throw new Failure(`${where}: ${s.imgX} <img src=x> element(s) in the DOM`);
-    if (s.inside) throw new Failure(`${where}: ${s.inside} <img>/<script>/<svg>/... element(s) inside cards, alerts or views`);
+    if (st.xss !== null) throw new Failure(`${where}: window.__xss was set (${st.xss}): injected markup ran`);
+    if (st.imgX) throw new Failure(`${where}: ${st.imgX} <img src=x> element(s) in the DOM`);
+    if (st.inside) throw new Failure(`${where}: ${st.inside} <img>/<script>/<svg>/... element(s) inside cards, alerts or views`);
   };
 
   let exitCode = 1;
   try {
-    phase = 'loading playwright-core';
-    const { chromium } = loadPlaywright();
-    if (!fs.existsSync(CHROMIUM)) throw new Failure(`${CHROMIUM} not found`);
-    phase = 'launching chromium';
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
-      timeout: remaining(), handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await s.launch({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String((err && err.stack) || err)));
-    page.on('dialog', (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      d.dismiss().catch(() => {});
-    });
-    page.on('crash', () => pageErrors.push('page crashed'));
+    s.page = page;
+    s.guards(page);
 
-    phase = `opening ${o.url}`;
-    const response = await page.goto(o.url, { waitUntil: 'domcontentloaded', timeout: remaining() });
-    if (!response || !response.ok()) throw new Failure(`GET ${o.url}: ${response ? response.status() : 'no response'}`);
-    await waitFor('the login form', () => document.querySelector('#login-form')?.getClientRects().length > 0);
-    phase = 'logging in';
-    await page.fill('#login-user', o.user, { timeout: remaining() });
-    await page.fill('#login-password', o.password, { timeout: remaining() });
-    await page.click('#login-form button[type="submit"]', { timeout: remaining() });
-    await waitFor('the overview and conn-state live', () =>
-      document.querySelector('#overview-view')?.getClientRects().length > 0 &&
-      document.querySelector('[data-testid="conn-state"]')?.getAttribute('data-state') === 'live');
+    await s.open(o.url);
+    await login(s, o.user, o.password, {
+      doneLabel: 'the overview and conn-state live',
+      done: overviewLive,
+    });
 
     // 1. Overview: the card shows every hostile target label as text.
     const labelsHandle = await waitFor(`the card of ${o.node} with ${o.strings.length} ping target labels`, ([id, n]) => {
@@ -224,7 +133,7 @@ async function main() {
         throw new Failure(`no ping label with the exact text ${JSON.stringify(`ping ${s}`)} (labels ${JSON.stringify(labels)})`);
       }
     }
-    phase = 'reading the card';
+    s.phase = 'reading the card';
     const card = await page.evaluate(([id, rejected]) => {
       const cards = Array.from(document.querySelectorAll('[data-testid="node-card"]'));
       const c = cards.find((e) => e.getAttribute('data-node') === id);
@@ -258,7 +167,7 @@ async function main() {
       }
       // The search matches the display name too: a part of it that is in no node id.
       const part = o.displayName.slice(Math.floor(o.displayName.length / 3)).trim().toLowerCase();
-      phase = `searching for ${JSON.stringify(part)}`;
+      s.phase = `searching for ${JSON.stringify(part)}`;
       await page.fill('#node-search', part, { timeout: remaining() });
       await waitFor('the search to show the named card only', ([id, other]) => {
         const byNode = (n) => document.querySelector(`[data-testid="node-card"][data-node="${CSS.escape(n)}"]`);
@@ -272,7 +181,7 @@ async function main() {
     }
 
     // 2. Active alerts about the hostile metrics (when the overview has the panel), as text.
-    phase = 'waiting for active alerts';
+    s.phase = 'waiting for active alerts';
     let alertTexts = [];
     try {
       const h = await page.waitForFunction((strings) => {
@@ -296,11 +205,10 @@ async function main() {
       named.stripAlertId = await h.jsonValue();
     }
     await assertClean('overview');
-    fs.mkdirSync(path.dirname(o.screenshot), { recursive: true });
-    await page.screenshot({ path: o.screenshot, fullPage: true, timeout: remaining() });
+    await s.screenshot(o.screenshot);
 
     // 3. The node's detail page (through the card's link).
-    phase = 'opening the detail page';
+    s.phase = 'opening the detail page';
     await page.click(`[data-testid="node-card"][data-node="${o.node}"] [data-testid="node-link"]`, { timeout: remaining() });
     await waitFor(`the detail page of ${o.node}`, (id) =>
       location.hash.startsWith('#/node/') &&
@@ -314,10 +222,10 @@ async function main() {
 
     // 3b. The named node's detail page (through its card's link on the overview).
     if (o.namedNode) {
-      phase = 'back to the overview';
+      s.phase = 'back to the overview';
       await page.evaluate(() => { location.hash = '#/'; });
       await waitFor('the overview', () => document.querySelector('#overview-view')?.getClientRects().length > 0);
-      phase = `opening the detail page of ${o.namedNode}`;
+      s.phase = `opening the detail page of ${o.namedNode}`;
       await page.click(`[data-testid="node-card"][data-node="${o.namedNode}"] [data-testid="node-link"]`, { timeout: remaining() });
       const h = await waitFor(`the detail page of ${o.namedNode} titled by its display name`, ([id, name]) =>
         location.hash.startsWith('#/node/') &&
@@ -336,7 +244,7 @@ async function main() {
     }
 
     // 4. The alerts page.
-    phase = 'opening the alerts page';
+    s.phase = 'opening the alerts page';
     await page.evaluate(() => { location.hash = '#/alerts'; });
     await waitFor('the alerts page', () => document.querySelector('[data-testid="alerts-view"]')?.getClientRects().length > 0);
     await page.waitForTimeout(1000);
@@ -370,30 +278,21 @@ async function main() {
     );
     exitCode = 0;
   } catch (err) {
-    if (aborted) return;
-    const reason = err instanceof Failure ? err.message : `${phase}: ${(err && err.stack) || err}`;
-    process.stderr.write(`hostile: FAIL: ${reason}\n`);
-    for (const e of pageErrors) process.stderr.write(`hostile:   page error: ${e}\n`);
-    for (const d of dialogs) process.stderr.write(`hostile:   dialog: ${d}\n`);
-    if (checks.length) process.stderr.write(`hostile:   checks so far: ${checks.join('; ')}\n`);
+    if (s.aborted) return undefined;
+    s.reportFailure(err);
+    if (checks.length) s.say(`  checks so far: ${checks.join('; ')}`);
     if (page && !page.isClosed()) {
       try {
-        process.stderr.write(`hostile:   url=${page.url()} ${JSON.stringify(await page.evaluate(injectionState))}\n`);
-        fs.mkdirSync(path.dirname(o.screenshot), { recursive: true });
-        await page.screenshot({ path: o.screenshot, fullPage: true, timeout: 5000 });
-        process.stderr.write(`hostile:   screenshot (failure state) saved to ${o.screenshot}\n`);
+        s.say(`  url=${page.url()} ${JSON.stringify(await page.evaluate(injectionState))}`);
+        await s.failureShot(o.screenshot, { quiet: true });
       } catch {
         /* page unusable */
       }
     }
   } finally {
-    await closeBrowser();
-    clearTimeout(watchdog);
+    await s.close();
   }
-  process.exit(exitCode);
+  return exitCode;
 }
 
-main().catch((err) => {
-  process.stderr.write(`hostile: FAIL: ${(err && err.stack) || err}\n`);
-  process.exit(1);
-});
+runMain('hostile', main);

@@ -17,11 +17,7 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 HttpResponse send(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body = "") {
-  HttpRequest r;
-  r.method = method;
-  r.path = path;
-  r.body = body;
-  return http_request(port, r);
+  return http_send(port, method, path, body);
 }
 
 constexpr const char* kGatewayToml = R"(
@@ -39,15 +35,6 @@ std::size_t alerts_of(std::uint16_t port, const std::string& rule) {
   std::size_t n = 0;
   for (const json& a : json::parse(r.body)) n += a.value("rule", "") == rule ? 1u : 0u;
   return n;
-}
-
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
 }
 
 const json* rule_named(const json& list, const std::string& name) {
@@ -83,7 +70,7 @@ TEST(RulesApi, AddFireChangeRecoverSurviveRestartAndDelete) {
   EXPECT_EQ(created["samples"], 1);
   EXPECT_FALSE(created.contains("recovery"));
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(wait_for([&] { return alerts_of(port, "any_cpu") == 1; }, 10s)) << fleet.logs();
+  ASSERT_TRUE(poll_until([&] { return alerts_of(port, "any_cpu") == 1; }, 10s)) << fleet.logs();
   std::printf("POST /api/rules -> alert active after %lld ms\n",
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - t0).count()));
@@ -117,7 +104,7 @@ TEST(RulesApi, AddFireChangeRecoverSurviveRestartAndDelete) {
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(json::parse(put.body)["threshold"], 1000);
   EXPECT_FALSE(json::parse(put.body).contains("cooldown")) << "a PUT replaces the whole rule";
-  EXPECT_TRUE(wait_for([&] { return alerts_of(port, "any_cpu") == 0; }, 10s)) << send(port, "GET", "/api/alerts").body;
+  EXPECT_TRUE(poll_until([&] { return alerts_of(port, "any_cpu") == 0; }, 10s)) << send(port, "GET", "/api/alerts").body;
   EXPECT_EQ(send(port, "PUT", "/api/rules/any_cpu", R"({"name":"other","metric":"cpu/total","threshold":1})").status, 400);
   EXPECT_EQ(send(port, "PUT", "/api/rules/nope", R"({"metric":"cpu/total","threshold":1})").status, 404);
 

@@ -15,11 +15,7 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 HttpResponse send(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body = "") {
-  HttpRequest r;
-  r.method = method;
-  r.path = path;
-  r.body = body;
-  return http_request(port, r);
+  return http_send(port, method, path, body);
 }
 
 TEST(SilencesApi, AddListSurviveRestartAndRemove) {

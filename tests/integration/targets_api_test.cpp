@@ -24,11 +24,7 @@ json get(std::uint16_t port, const std::string& path) {
 }
 
 HttpResponse send(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body = "") {
-  HttpRequest r;
-  r.method = method;
-  r.path = path;
-  r.body = body;
-  return http_request(port, r);
+  return http_send(port, method, path, body);
 }
 
 // The node's live value of `metric` from /api/nodes, if it has one.

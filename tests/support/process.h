@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls `done` every 100 ms until it holds or `timeout` passed; the last answer.
+bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);

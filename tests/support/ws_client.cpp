@@ -169,6 +169,14 @@ HttpResponse http_request(std::uint16_t port, const HttpRequest& r) {
   return out;
 }
 
+HttpResponse http_send(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body) {
+  HttpRequest r;
+  r.method = method;
+  r.path = path;
+  r.body = body;
+  return http_request(port, r);
+}
+
 std::string http_get(std::uint16_t port, const std::string& path, int* status) {
   HttpRequest r;
   r.path = path;

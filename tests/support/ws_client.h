@@ -65,6 +65,10 @@ struct HttpResponse {
 // One request to http://127.0.0.1:port, bounded by a 5 s timeout.
 HttpResponse http_request(std::uint16_t port, const HttpRequest& request);
 
+// `method` `path` with `body` and the default credentials, bounded by a 5 s timeout.
+HttpResponse http_send(std::uint16_t port, const std::string& method, const std::string& path,
+                       const std::string& body = "");
+
 // GET http://127.0.0.1:port<path>; returns the body (empty on failure). Bounded by a 5 s timeout.
 std::string http_get(std::uint16_t port, const std::string& path, int* status = nullptr);
 

@@ -367,6 +367,16 @@ void each_table(const toml::table& root, std::string_view key, std::string_view 
   }
 }
 
+// kInvalidArgument with one line per problem.
+Error invalid(const std::vector<std::string>& errors) {
+  std::string all;
+  for (const std::string& e : errors) {
+    if (!all.empty()) all += '\n';
+    all += e;
+  }
+  return make_error(ErrorCode::kInvalidArgument, all);
+}
+
 }  // namespace
 
 Result<Duration> parse_duration(std::string_view text) {
@@ -416,12 +426,7 @@ Result<Rule> read_rule(const toml::table& table, std::string_view source_name, s
   Rule rule;
   read_rule(r, rule, AlertingSettings{});
   if (errors.empty()) return rule;
-  std::string all;
-  for (const std::string& e : errors) {
-    if (!all.empty()) all += '\n';
-    all += e;
-  }
-  return make_error(ErrorCode::kInvalidArgument, all);
+  return invalid(errors);
 }
 
 toml::table rule_to_table(const Rule& rule) {
@@ -499,12 +504,7 @@ Result<RuleSet> read_rules(const toml::table& root, std::string_view source_name
     set.maintenance.push_back(std::move(w));
   });
   if (errors.empty()) return set;
-  std::string all;
-  for (const std::string& e : errors) {
-    if (!all.empty()) all += '\n';
-    all += e;
-  }
-  return make_error(ErrorCode::kInvalidArgument, all);
+  return invalid(errors);
 }
 
 Result<RuleSet> parse_rules(std::string_view text, std::string source_name) {

@@ -47,15 +47,6 @@ std::map<std::string, std::pair<bool, int>> node_view(const json& nodes) {
   return out;
 }
 
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
-
 TEST(FleetSimulator, TwentyNodesOnlineAtTheGatewayWithMetrics) {
   TestFleet fleet;
   ChildProcess sim = ChildProcess::start(
@@ -63,7 +54,7 @@ TEST(FleetSimulator, TwentyNodesOnlineAtTheGatewayWithMetrics) {
                                            "--scenario", std::string(EDGEMON_SCENARIO_DIR) + "/demo.toml"}),
       fleet.dir().file("sim.log"));
   std::map<std::string, std::pair<bool, int>> view;
-  const bool all_online = wait_until([&] {
+  const bool all_online = poll_until([&] {
     view = node_view(get_nodes(fleet.http_port()));
     int ok = 0;
     for (const auto& [id, v] : view) ok += (id.rfind("sim-", 0) == 0 && v.first && v.second >= 4) ? 1 : 0;
@@ -87,7 +78,7 @@ TEST(FleetSimulator, TwentyNodesOnlineAtTheGatewayWithMetrics) {
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << sim.log();
   EXPECT_NE(sim.log().find("edgemon-sim: 20 nodes"), std::string::npos) << sim.log();
   EXPECT_NE(sim.log().find(" 20 NDEATH"), std::string::npos) << sim.log();
-  const bool all_offline = wait_until([&] {
+  const bool all_offline = poll_until([&] {
     view = node_view(get_nodes(fleet.http_port()));
     for (const auto& [id, v] : view) {
       if (v.first) return false;
@@ -100,7 +91,7 @@ TEST(FleetSimulator, TwentyNodesOnlineAtTheGatewayWithMetrics) {
 TEST(FleetSimulator, HeartbeatLossFiresTheWillAndTheNodeComesBack) {
   TestFleet fleet;
   SparkplugHost observer(fleet.broker().port(), "observer");  // subscribes only; never online
-  ASSERT_TRUE(wait_until([&] { return observer.connected(); }, 10s));
+  ASSERT_TRUE(poll_until([&] { return observer.connected(); }, 10s));
   const std::string lossy = fleet.dir().file("lossy.toml");
   write_file(lossy,
              "seed = 5\n[cpu]\nbaseline = 30.0\nnoise = 2.0\n[heartbeat]\nlosses = [ { at_s = 3, duration_s = 3 } ]\n");
@@ -113,15 +104,15 @@ TEST(FleetSimulator, HeartbeatLossFiresTheWillAndTheNodeComesBack) {
     const auto it = view.find(id);
     return it != view.end() && it->second.first;
   };
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(poll_until([&] {
     const auto view = node_view(get_nodes(fleet.http_port()));
     int n = 0;
     for (const auto& [id, v] : view) n += v.first ? 1 : 0;
     return n == 5;
   }, 20s)) << fleet.logs() << "--- sim\n" << sim.log();
-  ASSERT_TRUE(wait_until([&] { return !online("sim-003"); }, 10s)) << "sim-003 never went offline\n" << sim.log();
+  ASSERT_TRUE(poll_until([&] { return !online("sim-003"); }, 10s)) << "sim-003 never went offline\n" << sim.log();
   EXPECT_TRUE(online("sim-002") && online("sim-004"));
-  ASSERT_TRUE(wait_until([&] { return online("sim-003"); }, 10s)) << "sim-003 never came back\n" << sim.log();
+  ASSERT_TRUE(poll_until([&] { return online("sim-003"); }, 10s)) << "sim-003 never came back\n" << sim.log();
 
   // On the wire: NBIRTH bdSeq 1, the broker-published will NDEATH bdSeq 1, NBIRTH bdSeq 2 seq 0.
   ASSERT_TRUE(observer.wait_for([](const std::vector<ReceivedMessage>& m) {
@@ -191,7 +182,7 @@ RunRecord run_sim(std::uint16_t port, SparkplugHost& host, const TempDir& dir, c
 TEST(FleetSimulator, SameSeedGivesIdenticalBirthsAndData) {
   TestFleet fleet(/*with_gateway=*/false);
   SparkplugHost host(fleet.broker().port(), "sim-test-host");
-  ASSERT_TRUE(wait_until([&] { return host.connected(); }, 10s));
+  ASSERT_TRUE(poll_until([&] { return host.connected(); }, 10s));
   host.set_online(true);
 
   const RunRecord a = run_sim(fleet.broker().port(), host, fleet.dir(), "7", "run-a");

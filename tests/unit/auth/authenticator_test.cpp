@@ -641,8 +641,8 @@ TEST_F(AuthenticatorTest, BootstrapDoesNothingWhenUsersExist) {
 // ---- WebSocket Origin -----------------------------------------------------------------------------
 
 TEST_F(AuthenticatorTest, WebSocketOrigin) {
-  const Principal browser{"alice", Role::kViewer, Via::kCookie, "csrf"};
-  const Principal script{"ci", Role::kViewer, Via::kToken, ""};
+  const Principal browser{"alice", Role::kViewer, Via::kCookie, "csrf", ""};
+  const Principal script{"ci", Role::kViewer, Via::kToken, "", ""};
   const std::vector<std::string> allowed{"https://dash.example.org:443"};
   EXPECT_TRUE(websocket_origin_ok(browser, "http://gw.lan:8080", "gw.lan:8080", allowed));
   EXPECT_TRUE(websocket_origin_ok(browser, "https://dash.example.org", "gw.lan:8080", allowed));
