@@ -2,6 +2,7 @@
 // configured maintenance windows (GET /api/maintenance, read-only).
 // The evaluator keeps them (rules::Evaluator::add_silence) and its snapshot persists them, so they
 // survive a restart like alert state does (docs/rules.md, "Persistence").
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -37,6 +38,37 @@ std::optional<WallTime> time_member(const nlohmann::json& j, const char* key, Wa
   }
   error = std::string(key) + ": ms since the epoch, or a duration such as \"2h\"";
   return std::nullopt;
+}
+
+// Reads the members of `j` present into `s` (match, starts, until or duration, comment); an error
+// message names the member. `s.until` must end up in the future and after `starts`.
+std::string read_silence(const nlohmann::json& j, WallTime now, rules::Silence& s) {
+  if (j.contains("match")) {
+    if (!j["match"].is_object() || j["match"].empty()) return "match: an object of at least one label -> glob";
+    rules::Matchers m;
+    for (const auto& [k, v] : j["match"].items()) {
+      if (!known_label(k)) return "match: unknown label '" + k + "' (rule, type, severity, node, subject, metric, target)";
+      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 200) {
+        return "match." + k + ": a non-empty string of at most 200 characters";
+      }
+      m[k] = v.get<std::string>();
+    }
+    s.matchers = std::move(m);
+  }
+  std::string error;
+  if (j.contains("starts")) s.starts = time_member(j, "starts", now, error);
+  auto until = time_member(j, "until", now, error);
+  if (!until) until = time_member(j, "duration", now, error);
+  if (!error.empty()) return error;
+  if (until) s.until = *until;
+  if (s.until <= now || (s.starts && s.until <= *s.starts)) return "until must be in the future and after starts";
+  if (j.contains("comment")) {
+    if (!j["comment"].is_string() || j["comment"].get<std::string>().size() > 1000) {
+      return "comment: a string of at most 1000 characters";
+    }
+    s.comment = j["comment"].get<std::string>();
+  }
+  return {};
 }
 
 }  // namespace
@@ -96,28 +128,9 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
     if (j.is_discarded() || !j.is_object() || !j.contains("match") || !j["match"].is_object() || j["match"].empty()) {
       return error_reply(400, usage);
     }
+    if (!j.contains("until") && !j.contains("duration")) return error_reply(400, usage);
     rules::Silence s;
-    for (const auto& [k, v] : j["match"].items()) {
-      if (!known_label(k)) return error_reply(400, "match: unknown label '" + k + "' (rule, type, severity, node, subject, metric, target)");
-      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 200) {
-        return error_reply(400, "match." + k + ": a non-empty string of at most 200 characters");
-      }
-      s.matchers[k] = v.get<std::string>();
-    }
-    std::string error;
-    s.starts = time_member(j, "starts", now, error);
-    auto until = time_member(j, "until", now, error);
-    if (!until) until = time_member(j, "duration", now, error);
-    if (!error.empty()) return error_reply(400, error);
-    if (!until) return error_reply(400, usage);
-    if (*until <= now || (s.starts && *until <= *s.starts)) return error_reply(400, "until must be in the future and after starts");
-    s.until = *until;
-    if (j.contains("comment")) {
-      if (!j["comment"].is_string() || j["comment"].get<std::string>().size() > 1000) {
-        return error_reply(400, "comment: a string of at most 1000 characters");
-      }
-      s.comment = j["comment"].get<std::string>();
-    }
+    if (std::string error = read_silence(j, now, s); !error.empty()) return error_reply(400, error);
     if (evaluator_.silences().size() >= kMaxSilences) return error_reply(400, "too many silences (1000)");
     const std::uint64_t id = evaluator_.add_silence(s);
     s.id = id;
@@ -131,9 +144,26 @@ ApiReply Gateway::silences_api(const std::string& method, std::string_view path,
   std::uint64_t id = 0;
   const auto [ptr, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
   if (ec != std::errc() || ptr != id_text.data() + id_text.size()) return error_reply(404, "no such silence");
+  if (method == "PATCH") {  // extend, shorten or re-scope: the members given replace the silence's
+    const auto& all = evaluator_.silences();
+    const auto it = std::find_if(all.begin(), all.end(), [&](const rules::Silence& x) { return x.id == id; });
+    if (it == all.end()) return error_reply(404, "no such silence");
+    if (!evaluator_.runtime_silence(id)) {
+      return error_reply(409, "this silence comes from the gateway's configuration file; change it there");
+    }
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return error_reply(400, "needs a JSON object with match, starts, until, duration or comment");
+    rules::Silence changed = *it;
+    if (std::string error = read_silence(j, now, changed); !error.empty()) return error_reply(400, error);
+    evaluator_.replace_silence(changed);
+    log::info(kLog, "silence changed", {{"id", id}, {"by", user}, {"until_ms", to_unix_ms(changed.until)}});
+    if (hub_.wants_frames()) hub_.broadcast("alerts", alerts_json());
+    else hub_.skipped();
+    return json_reply(200, to_json(changed));
+  }
   if (method != "DELETE") {
     ApiReply r = error_reply(405, "method not allowed");
-    r.headers.emplace_back("Allow", "DELETE");
+    r.headers.emplace_back("Allow", "PATCH, DELETE");
     return r;
   }
   if (!evaluator_.remove_silence(id)) return error_reply(404, "no such silence");

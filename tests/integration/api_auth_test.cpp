@@ -55,6 +55,7 @@ const std::vector<Route>& protected_routes() {
       {"POST", "/api/tokens", R"({"name":"eve","role":"admin"})"},
       {"DELETE", "/api/tokens/test-harness", ""},
       {"POST", "/api/silences", R"({"match":{"node":"*"},"duration":"1h"})"},
+      {"PATCH", "/api/silences/1", R"({"duration":"2h"})"},
       {"DELETE", "/api/silences/1", ""},
       {"POST", "/api/nodes/edgemon/x/targets", R"({"host":"10.0.0.1"})"},
       {"DELETE", "/api/nodes/edgemon/x/targets/10.0.0.1", ""},

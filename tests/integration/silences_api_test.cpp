@@ -1,5 +1,6 @@
-// Silences through the API: added, listed, kept across a gateway restart (in the alert-state
-// snapshot), removed; bad input refused. (Suppression itself: tests/unit/rules.)
+// Silences through the API: added, listed, changed, kept across a gateway restart (in the
+// alert-state snapshot), removed; bad input refused; configured ones and maintenance windows are
+// read-only. (Suppression itself: tests/unit/rules.)
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -36,6 +37,19 @@ TEST(SilencesApi, AddListSurviveRestartAndRemove) {
     EXPECT_EQ(send(port, "POST", "/api/silences", bad).status, 400) << bad;
   }
 
+  // Extended and re-commented in place (PATCH): same id, the members given replace the old ones.
+  const HttpResponse patch = send(port, "PATCH", "/api/silences/" + std::to_string(id),
+                                  R"({"duration":"3h","comment":"rack moved, cabling left"})");
+  ASSERT_EQ(patch.status, 200) << patch.body;
+  const json patched = json::parse(patch.body);
+  EXPECT_EQ(patched["id"], id);
+  EXPECT_GT(patched["until"].get<std::int64_t>(), created["until"].get<std::int64_t>());
+  EXPECT_EQ(patched["comment"], "rack moved, cabling left");
+  EXPECT_EQ(patched["match"], created["match"]) << "members not given stay";
+  EXPECT_EQ(send(port, "PATCH", "/api/silences/" + std::to_string(id), R"({"until":1000})").status, 400);
+  EXPECT_EQ(send(port, "PATCH", "/api/silences/" + std::to_string(id), R"({"match":{"colour":"red"}})").status, 400);
+  EXPECT_EQ(send(port, "PATCH", "/api/silences/9999", R"({"duration":"1h"})").status, 404);
+
   // The snapshot that keeps it is written by the next rules tick (250 ms); then restart.
   std::this_thread::sleep_for(1s);
   fleet.gateway().stop(SIGTERM, 5s);
@@ -45,7 +59,8 @@ TEST(SilencesApi, AddListSurviveRestartAndRemove) {
   const json all = json::parse(list.body);
   ASSERT_EQ(all.size(), 1u) << list.body;
   EXPECT_EQ(all[0]["id"], id);
-  EXPECT_EQ(all[0]["until"], created["until"]);
+  EXPECT_EQ(all[0]["until"], patched["until"]);
+  EXPECT_EQ(all[0]["comment"], "rack moved, cabling left");
 
   EXPECT_EQ(send(port, "DELETE", "/api/silences/" + std::to_string(id)).status, 200);
   EXPECT_EQ(send(port, "DELETE", "/api/silences/" + std::to_string(id)).status, 404);
@@ -53,7 +68,7 @@ TEST(SilencesApi, AddListSurviveRestartAndRemove) {
   EXPECT_EQ(json::parse(send(port, "GET", "/api/silences").body).size(), 0u);
 }
 
-TEST(SilencesApi, ConfiguredMaintenanceWindowsAreListedReadOnly) {
+TEST(SilencesApi, ConfiguredMaintenanceWindowsAndSilencesAreReadOnly) {
   TestFleet fleet(true, R"(
 [[maintenance]]
 name = "weekend <patch> window"
@@ -62,6 +77,11 @@ start = "02:00"
 end = "04:30"
 utc_offset_minutes = 60
 match = { node = "edgemon/rack1-*" }
+
+[[silences]]
+match = { node = "edgemon/rack2-*" }
+until = 2099-01-01T00:00:00Z
+comment = "configured"
 )");
   const std::uint16_t port = fleet.http_port();
   const HttpResponse list = send(port, "GET", "/api/maintenance");
@@ -76,6 +96,11 @@ match = { node = "edgemon/rack1-*" }
   EXPECT_EQ(all[0]["match"]["node"], "edgemon/rack1-*");
   EXPECT_TRUE(all[0]["active"].is_boolean());
   EXPECT_EQ(send(port, "POST", "/api/maintenance", "{}").status, 405);
+  // A configured silence is read-only here.
+  const json silences = json::parse(send(port, "GET", "/api/silences").body);
+  ASSERT_EQ(silences.size(), 1u) << silences.dump();
+  EXPECT_EQ(send(port, "PATCH", "/api/silences/" + std::to_string(silences[0]["id"].get<std::uint64_t>()),
+                 R"({"duration":"1h"})").status, 409);
 }
 
 }  // namespace

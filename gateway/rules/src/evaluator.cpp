@@ -519,6 +519,15 @@ bool Evaluator::remove_silence(std::uint64_t id) {
   return true;
 }
 
+bool Evaluator::replace_silence(Silence s) {
+  auto& v = rules_.silences;
+  const auto it = std::find_if(v.begin(), v.end(), [&](const Silence& x) { return x.id == s.id; });
+  if (it == v.end()) return false;
+  *it = std::move(s);
+  dirty_ = true;
+  return true;
+}
+
 std::vector<Alert> Evaluator::active_alerts() const {
   std::vector<Alert> out;
   for (const auto& [key, inst] : instances_) {

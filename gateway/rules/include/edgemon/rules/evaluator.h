@@ -122,6 +122,10 @@ class Evaluator {
   // Returns the silence's id (assigned when s.id is 0). Expired silences stop applying by themselves.
   std::uint64_t add_silence(Silence s);
   bool remove_silence(std::uint64_t id);
+  // Replaces the silence with s.id (matchers, times, comment); false if there is none.
+  bool replace_silence(Silence s);
+  // True for a silence added with add_silence() (kept in the snapshot), false for a configured one.
+  bool runtime_silence(std::uint64_t id) const { return runtime_silences_.contains(id); }
   const std::vector<Silence>& silences() const { return rules_.silences; }
   // True when notifications for an alert with these labels are suppressed at `t`.
   bool suppressed(const Labels& labels, WallTime t) const;
