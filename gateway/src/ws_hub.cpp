@@ -8,7 +8,7 @@ PushResult WsClient::push(Frame frame, std::uint64_t seq, std::uint32_t key, con
   PushResult result = PushResult::kQueued;
   if (key != 0 && queue_.size() >= coalesce_at) {
     if (const auto it = last_.find(key); it != last_.end()) {
-      Entry& e = queue_[it->second - popped_];
+      Entry& e = queue_[static_cast<std::size_t>(it->second - popped_)];
       e.frame = std::move(frame);  // in place: keeps the slot's position and label (its seq)
       e.seq = seq;
       ++coalesced_;
