@@ -3,8 +3,16 @@
 #include <algorithm>
 #include <sstream>
 
+#include "edgemon/common/metric_key.h"
+
 namespace edgemon::rules {
 namespace {
+
+// "<family>/<uplink>/up": the verdict of the node's uplink target (any probe family).
+bool is_uplink_verdict(std::string_view metric, std::string_view uplink) {
+  const MetricParts p = parse_metric_name(metric);
+  return p.leaf == Leaf::kUp && p.target == uplink;
+}
 
 constexpr char kSep = '\x1f';
 
@@ -338,8 +346,7 @@ void Evaluator::observe(std::string_view node, std::string_view metric, double v
 
 void Evaluator::observe(NodeContext& ctx, std::string_view metric, double value, WallTime ts) {
   ++stats_.samples;
-  if (!ctx.uplink.empty() && target_of(metric) == ctx.uplink && metric.size() > 3 &&
-      metric.substr(metric.size() - 3) == "/up") {
+  if (!ctx.uplink.empty() && is_uplink_verdict(metric, ctx.uplink)) {
     if (ctx.info.uplink_up != (value != 0)) dirty_ = true;
     ctx.info.uplink_up = value != 0;
   }

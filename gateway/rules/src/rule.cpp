@@ -1,5 +1,7 @@
 #include "edgemon/rules/rule.h"
 
+#include "edgemon/common/metric_key.h"
+
 namespace edgemon::rules {
 
 const char* to_string(Severity s) {
@@ -110,15 +112,7 @@ bool matches(const Matchers& matchers, const Labels& labels) {
   return true;
 }
 
-std::string_view target_of(std::string_view metric) {
-  const std::size_t a = metric.find('/');
-  if (a == std::string_view::npos) return {};
-  const std::string_view family = metric.substr(0, a);
-  if (family != "ping" && family != "tcp" && family != "http") return {};
-  const std::size_t b = metric.find('/', a + 1);
-  if (b == std::string_view::npos) return {};
-  return metric.substr(a + 1, b - a - 1);
-}
+std::string_view target_of(std::string_view metric) { return parse_metric_name(metric).target; }
 
 bool MaintenanceWindow::active_at(WallTime t) const {
   using namespace std::chrono;

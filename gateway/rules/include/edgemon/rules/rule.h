@@ -117,8 +117,8 @@ struct RuleSet {
 // '*' matches any run of characters except '/' when `segmented`, any characters otherwise.
 bool glob_match(std::string_view pattern, std::string_view text, bool segmented);
 
-// The probe target named by a metric, "" if none: "ping/10.0.0.1/rtt" -> "10.0.0.1".
-// Probe families: ping, tcp, http.
+// The probe target named by a metric, "" if none: "ping/10.0.0.1/rtt" -> "10.0.0.1". The probe
+// families and the split are the telemetry contract's (edgemon/common/metric_key.h).
 std::string_view target_of(std::string_view metric);
 
 }  // namespace edgemon::rules
