@@ -9,10 +9,10 @@
 #include "edgemon/common/log.h"
 #include "edgemon/common/sparkplug_codec.h"
 #include "edgemon/common/version.h"
-#include "edgemon/gateway/history_api.h"
-#include "edgemon/gateway/managed_targets.h"
-#include "edgemon/gateway/prometheus_text.h"
-#include "edgemon/gateway/reports_api.h"
+#include "edgemon/gateway/api/history_api.h"
+#include "edgemon/gateway/core/managed_targets.h"
+#include "edgemon/gateway/api/prometheus_text.h"
+#include "edgemon/gateway/api/reports_api.h"
 
 namespace edgemon::gateway {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "edgemon/common/log.h"
 #include "edgemon/gateway/gateway.h"
-#include "edgemon/gateway/managed_targets.h"
+#include "edgemon/gateway/core/managed_targets.h"
 
 namespace edgemon::gateway {
 namespace {

@@ -8,7 +8,7 @@
 #include "edgemon/common/mqtt_client.h"
 #include "edgemon/common/telemetry.h"
 #include "edgemon/common/clock.h"
-#include "edgemon/gateway/managed_targets.h"
+#include "edgemon/gateway/core/managed_targets.h"
 
 namespace edgemon::gateway {
 namespace {

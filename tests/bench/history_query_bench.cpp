@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "edgemon/common/log.h"
-#include "edgemon/gateway/store.h"
+#include "edgemon/gateway/store/store.h"
 
 namespace {
 

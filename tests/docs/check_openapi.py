@@ -32,7 +32,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 # The routes that answer without credentials (http_server.cpp, HttpServer::respond).
 PUBLIC_OPERATIONS = {("/api/health", "get"), ("/api/login", "post")}
 
-SERVER_SOURCES = ("gateway/src/http_server.cpp", "gateway/src/auth_service.cpp")
+SERVER_SOURCES = ("gateway/http/src/http_server.cpp", "gateway/http/src/auth_service.cpp")
 TARGETS_SOURCE = "gateway/src/gateway_targets.cpp"
 
 # Prefix tests that are not routes of their own.

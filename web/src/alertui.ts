@@ -2,6 +2,7 @@
 // alert comes from rules and devices: textContent and attributes only.
 import { el } from './dom';
 import { formatAgo } from './format';
+import { probeTargetOf, type FamilyName } from './metricname';
 import type { Alert } from './protocol';
 import { nodeHref, targetHref } from './router';
 
@@ -13,11 +14,11 @@ export function splitNode(node: string): [string, string] {
 
 /**
  * The probed target a metric belongs to ("ping/10.0.0.1/rtt" → ["ping", "10.0.0.1"]), as the
- * gateway's rules::target_of() splits it (families ping, tcp, http; the target up to the next '/').
+ * gateway's rules::target_of() splits it (every probe family of the contract, see metricname.ts).
  */
-export function metricTarget(metric: string): [string, string] | null {
-  const m = /^(ping|tcp|http)\/([^/]+)\//.exec(metric);
-  return m ? [m[1] ?? '', m[2] ?? ''] : null;
+export function metricTarget(metric: string): [FamilyName, string] | null {
+  const t = probeTargetOf(metric);
+  return t ? [t.family, t.target] : null;
 }
 
 const SEVERITY_ICON: Record<string, string> = { critical: '✖', warning: '▲', info: 'ℹ' };

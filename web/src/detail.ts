@@ -5,6 +5,7 @@ import { STATUS_ICON } from './card';
 import { HistoryChart, RANGES, type ChartSpec } from './chart';
 import { byId, el, setText } from './dom';
 import { formatAgo, formatUptime } from './format';
+import { parseMetricName } from './metricname';
 import { groupMetrics, type Group, type Row } from './nodemetrics';
 import { nodeKey, nodeTitle, type FleetNode } from './protocol';
 import type { NodeEntry } from './store';
@@ -40,15 +41,16 @@ function chartSpecs(node: FleetNode): ChartSpec[] {
     });
   }
   const pings = [...names]
-    .filter((n) => n.startsWith('ping/') && n.endsWith('/rtt') && n.length > 'ping//rtt'.length)
-    .sort()
+    .map((metric) => ({ metric, name: parseMetricName(metric) }))
+    .filter(({ name }) => name.family === 'ping' && name.leaf === 'rtt')
+    .sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
     .slice(0, MAX_PING_SERIES);
   if (pings.length > 0) {
     specs.push({
       id: 'ping',
       title: 'Ping round-trip time',
       unit: 'ms',
-      series: pings.map((m) => ({ metric: m, label: m.slice('ping/'.length, -'/rtt'.length) })),
+      series: pings.map(({ metric, name }) => ({ metric, label: name.target })),
     });
   }
   const temps = [...names]

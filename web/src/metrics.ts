@@ -1,4 +1,5 @@
 // Interpretation of well-known metric names.
+import { parseMetricName } from './metricname';
 import type { FleetNode, Metric } from './protocol';
 
 export const CPU_TOTAL = 'cpu/total';
@@ -19,18 +20,14 @@ export function findMetric(node: FleetNode, name: string): Metric | undefined {
 export function pingTargets(node: FleetNode): PingTarget[] {
   const byTarget = new Map<string, PingTarget>();
   for (const m of node.metrics) {
-    if (!m.name.startsWith('ping/')) continue;
-    const slash = m.name.lastIndexOf('/');
-    if (slash <= 'ping/'.length) continue;
-    const target = m.name.slice('ping/'.length, slash);
-    const kind = m.name.slice(slash + 1);
-    if (kind !== 'rtt' && kind !== 'up') continue;
+    const { family, target, leaf } = parseMetricName(m.name);
+    if (family !== 'ping' || (leaf !== 'rtt' && leaf !== 'up')) continue;
     let entry = byTarget.get(target);
     if (!entry) {
       entry = { target, rttMs: undefined, up: undefined };
       byTarget.set(target, entry);
     }
-    if (kind === 'rtt') entry.rttMs = m.value;
+    if (leaf === 'rtt') entry.rttMs = m.value;
     else entry.up = m.value === null ? undefined : m.value > 0;
   }
   return [...byTarget.values()]

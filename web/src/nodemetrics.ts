@@ -2,6 +2,7 @@
 // docs/sensors.md and docs/protocol.md; anything not recognised lands in "Other", so a node
 // always shows every metric it has.
 import { formatBytes, formatDuration, formatNumber, formatPercent, formatRtt, formatValue } from './format';
+import { parseMetricName, type FamilyName } from './metricname';
 import type { FleetNode, Metric, TargetInfo } from './protocol';
 
 export interface Row {
@@ -75,8 +76,26 @@ function byItem(metrics: Map<string, Metric>, prefix: string, used: Set<string>)
     fields.set(name.slice(slash + 1), m);
     used.add(name);
   }
-  // "root" (the / mount) first, then by name.
-  return new Map([...out].sort((a, b) => Number(b[0] === 'root') - Number(a[0] === 'root') || collator.compare(a[0], b[0])));
+  return sortItems(out);
+}
+
+/** A probe family's metrics ("<family>/<target>/<leaf>", metricname.ts) → Map<target, Map<leaf, Metric>>. */
+function byTarget(metrics: Map<string, Metric>, family: FamilyName, used: Set<string>): Map<string, Map<string, Metric>> {
+  const out = new Map<string, Map<string, Metric>>();
+  for (const [name, m] of metrics) {
+    const p = parseMetricName(name);
+    if (!p.probe || p.family !== family) continue;
+    let leaves = out.get(p.target);
+    if (!leaves) out.set(p.target, (leaves = new Map()));
+    leaves.set(p.leaf, m);
+    used.add(name);
+  }
+  return sortItems(out);
+}
+
+/** "root" (the / mount) first, then by name. */
+function sortItems<T>(items: Map<string, T>): Map<string, T> {
+  return new Map([...items].sort((a, b) => Number(b[0] === 'root') - Number(a[0] === 'root') || collator.compare(a[0], b[0])));
 }
 
 function mountLabel(mount: string): string {
@@ -250,8 +269,9 @@ export function groupMetrics(node: FleetNode): Group[] {
   // Ping targets: the gateway's rolling view plus this round's values.
   const pings: Row[] = [];
   const targets = new Map<string, TargetInfo>();
-  for (const t of node.targets) targets.set(t.target, t);
-  for (const [target, f] of byItem(metrics, 'ping/', used)) {
+  // The gateway tracks every probe family's targets; '' = a gateway that does not say which.
+  for (const t of node.targets) if (t.family === 'ping' || t.family === '') targets.set(t.target, t);
+  for (const [target, f] of byTarget(metrics, 'ping', used)) {
     const info = targets.get(target);
     const rtt = num(f.get('rtt'));
     const loss = num(f.get('loss'));

@@ -8,6 +8,7 @@ import { HistoryChart, RANGES } from './chart';
 import { DistributionChart, fetchHistory } from './distchart';
 import { el, setText } from './dom';
 import { formatAgo, formatRtt, formatUptime } from './format';
+import { isProbeTarget, PROBE_FAMILIES, probeFamily, probeMetricName, type FamilyName } from './metricname';
 import type { Page, PageContext } from './page';
 import { nodeKey, nodeTitle, type FleetNode, type TargetInfo, type Uptime } from './protocol';
 import { nodeHref, type Route } from './router';
@@ -66,7 +67,7 @@ export class TargetView implements Page {
   private dist: DistributionChart | null = null;
   private group = '';
   private node = '';
-  private family = '';
+  private family: FamilyName = 'ping';
   private target = '';
   private key = '';
   private open_ = false;
@@ -93,8 +94,9 @@ export class TargetView implements Page {
     });
   }
 
-  private get metricPrefix(): string {
-    return `${this.family}/${this.target}/`;
+  /** The target's metric `leaf` ("up", "rtt", "loss"): "<family>/<target>/<leaf>". */
+  private metric(leaf: string): string {
+    return probeMetricName(this.family, this.target, leaf);
   }
 
   private get nodePath(): string {
@@ -104,10 +106,15 @@ export class TargetView implements Page {
   open(r: Route): void {
     if (r.page !== 'target') return;
     this.close();
+    const family = probeFamily(r.family);
+    if (family === null || !isProbeTarget(r.target)) {
+      this.showNotATarget(r);
+      return;
+    }
     this.open_ = true;
     this.group = r.group;
     this.node = r.node;
-    this.family = r.family;
+    this.family = family;
     this.target = r.target;
     this.key = nodeKey({ group: r.group, id: r.node });
     this.build();
@@ -151,7 +158,7 @@ export class TargetView implements Page {
     this.loss?.setHold(entry.node.online ? entry.node.last_seen : 0);
     this.loss?.pushLive(values);
     // A new sample of the target: one more row in the check log (values hold, see readLog).
-    const [up, rtt, loss] = ['up', 'rtt', 'loss'].map((leaf) => values.get(`${this.metricPrefix}${leaf}`));
+    const [up, rtt, loss] = ['up', 'rtt', 'loss'].map((leaf) => values.get(this.metric(leaf)));
     const ts = Math.max(up?.ts ?? 0, rtt?.ts ?? 0, loss?.ts ?? 0);
     if (ts > this.lastSampleMs && (up || rtt)) {
       this.lastSampleMs = ts;
@@ -247,7 +254,7 @@ export class TargetView implements Page {
     const chartsHead = el('div', 'section-head');
     chartsHead.append(el('h2', '', 'History'), picker);
 
-    const rtt = `${this.metricPrefix}rtt`;
+    const rtt = this.metric('rtt');
     this.latency = new HistoryChart({
       id: 'target-latency',
       title: 'Latency: average and min–max',
@@ -263,7 +270,7 @@ export class TargetView implements Page {
       yRange: [0, 100],
       // Reported by exception like the node's gauges: a loss of 0 % holds until it changes.
       hold: true,
-      series: [{ metric: `${this.metricPrefix}loss`, label: 'loss' }],
+      series: [{ metric: this.metric('loss'), label: 'loss' }],
     });
     this.loss.root.dataset['testid'] = 'target-loss-chart';
     this.dist = new DistributionChart();
@@ -302,6 +309,16 @@ export class TargetView implements Page {
     this.root.replaceChildren(crumbs, head, this.waitingEl, body);
   }
 
+  /** A route naming no probed target (not a probe family, or a target with '/'): nothing to load. */
+  private showNotATarget(r: Extract<Route, { page: 'target' }>): void {
+    const back = el('a', 'back-link', `← ${r.node}`);
+    back.href = nodeHref(r.group, r.node);
+    const title = el('h1', 'detail-title', `${r.family} ${r.target}`);
+    title.dataset['testid'] = 'target-title';
+    const note = el('p', 'empty', `Not a probed target: the family must be one of ${PROBE_FAMILIES.join(', ')}, the target one segment without '/'.`);
+    this.root.replaceChildren(back, title, note);
+  }
+
   private showWaiting(text: string): void {
     setText(this.waitingEl, text);
     this.waitingEl.hidden = false;
@@ -325,7 +342,7 @@ export class TargetView implements Page {
     this.waitingEl.hidden = true;
     this.lastSeen = node.last_seen;
     const info = this.targetInfo(node);
-    const up = node.metrics.find((m) => m.name === `${this.metricPrefix}up`);
+    const up = node.metrics.find((m) => m.name === this.metric('up'));
     let state = info?.state ?? null;
     if (state === null && up && up.value !== null) state = up.value > 0 ? 1 : 3;
     const s = STATE_TEXT[state ?? 0] ?? STATE_TEXT[0]!;
@@ -333,14 +350,14 @@ export class TargetView implements Page {
     this.root.dataset['state'] = s.word;
     for (const c of ['is-unknown', 'is-healthy', 'is-degraded', 'is-down']) this.root.classList.toggle(c, c === s.cls);
 
-    const rttNow = node.metrics.find((m) => m.name === `${this.metricPrefix}rtt`);
+    const rttNow = node.metrics.find((m) => m.name === this.metric('rtt'));
     const avg = info?.rtt_avg ?? rttNow?.value ?? null;
     this.fact('rtt', avg === null ? '—' : `${formatRtt(avg)} ms`);
     this.fact(
       'range',
       info && info.rtt_min !== null && info.rtt_max !== null ? `${formatRtt(info.rtt_min)} / ${formatRtt(info.rtt_max)} ms` : '—',
     );
-    const lossNow = node.metrics.find((m) => m.name === `${this.metricPrefix}loss`);
+    const lossNow = node.metrics.find((m) => m.name === this.metric('loss'));
     const loss = info?.loss_pct ?? lossNow?.value ?? null;
     this.fact('loss', loss === null ? '—' : `${loss.toFixed(1)} %`);
     this.fact('active', info ? (info.active ? 'yes' : 'no (removed)') : up ? 'yes' : '—');
@@ -372,7 +389,7 @@ export class TargetView implements Page {
 
   private async loadUptimeHistory(): Promise<void> {
     const gen = ++this.uptimeGen;
-    const metric = `${this.metricPrefix}up`;
+    const metric = this.metric('up');
     const now = Date.now();
     await Promise.all(
       UPTIME_WINDOWS.map(async (w) => {
@@ -409,7 +426,7 @@ export class TargetView implements Page {
 
   private loadDistribution(): void {
     this.lastDistLoad = Date.now();
-    void this.dist?.load(this.nodePath, `${this.metricPrefix}rtt`, `${this.metricPrefix}loss`, rangeSeconds);
+    void this.dist?.load(this.nodePath, this.metric('rtt'), this.metric('loss'), rangeSeconds);
   }
 
   /**
@@ -418,13 +435,12 @@ export class TargetView implements Page {
    * sent again until its next keyframe), so each value holds until the next sample of its series.
    */
   private async readLog(fromMs: number, toMs: number): Promise<LogRow[]> {
-    const p = this.metricPrefix;
     // step 1 (< 60): raw samples whatever the range. Start a little earlier to know the values
     // holding at `fromMs`.
     const lead = 10 * 60_000;
     const series = await Promise.all(
       ['up', 'rtt', 'loss'].map((leaf) =>
-        fetchHistory(this.nodePath, `${p}${leaf}`, fromMs - lead, toMs, 1).catch((err: unknown) => {
+        fetchHistory(this.nodePath, this.metric(leaf), fromMs - lead, toMs, 1).catch((err: unknown) => {
           if (leaf === 'up') throw err;
           return null;
         }),

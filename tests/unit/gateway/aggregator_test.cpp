@@ -1,4 +1,4 @@
-#include "edgemon/gateway/aggregator.h"
+#include "edgemon/gateway/core/aggregator.h"
 
 #include <gtest/gtest.h>
 

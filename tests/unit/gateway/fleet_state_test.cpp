@@ -1,4 +1,4 @@
-#include "edgemon/gateway/fleet_state.h"
+#include "edgemon/gateway/core/fleet_state.h"
 
 #include <gtest/gtest.h>
 

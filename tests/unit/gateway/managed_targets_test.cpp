@@ -1,8 +1,8 @@
-#include "edgemon/gateway/managed_targets.h"
+#include "edgemon/gateway/core/managed_targets.h"
 
 #include <gtest/gtest.h>
 
-#include "edgemon/gateway/fleet_state.h"
+#include "edgemon/gateway/core/fleet_state.h"
 
 namespace edgemon::gateway {
 namespace {

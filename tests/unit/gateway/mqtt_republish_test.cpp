@@ -1,4 +1,4 @@
-#include "edgemon/gateway/mqtt_republish.h"
+#include "edgemon/gateway/live/mqtt_republish.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "edgemon/gateway/prometheus_text.h"
+#include "edgemon/gateway/api/prometheus_text.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

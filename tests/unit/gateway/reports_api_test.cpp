@@ -1,11 +1,11 @@
-#include "edgemon/gateway/reports_api.h"
+#include "edgemon/gateway/api/reports_api.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "edgemon/gateway/http_server.h"
+#include "edgemon/gateway/http/http_server.h"
 #include "temp_dir.h"
 
 namespace edgemon::gateway {

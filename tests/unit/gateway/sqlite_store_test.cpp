@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "edgemon/gateway/store.h"
+#include "edgemon/gateway/store/store.h"
 #include "temp_dir.h"
 
 namespace edgemon::gateway {

@@ -1,7 +1,7 @@
 // StoreWriter against a scripted Store: batching, commit fences, failure and recovery, dropping.
 // Time comes from a manual clock the test steps; the only waits are bounded polls for the writer
 // thread to reach a state (it notices clock steps within 100 ms of real time).
-#include "edgemon/gateway/store_writer.h"
+#include "edgemon/gateway/store/store_writer.h"
 
 #include <gtest/gtest.h>
 

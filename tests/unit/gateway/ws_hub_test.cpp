@@ -1,4 +1,4 @@
-#include "edgemon/gateway/ws_hub.h"
+#include "edgemon/gateway/live/ws_hub.h"
 
 #include <gtest/gtest.h>
 

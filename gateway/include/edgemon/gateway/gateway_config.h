@@ -7,8 +7,8 @@
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
-#include "edgemon/gateway/mqtt_republish.h"
-#include "edgemon/gateway/store.h"
+#include "edgemon/gateway/live/mqtt_republish.h"
+#include "edgemon/gateway/store/store.h"
 #include "edgemon/notify/notify_config.h"
 #include "edgemon/rules/rule.h"
 
