@@ -18,6 +18,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kResourceExhausted: return "resource_exhausted";
+    case ErrorCode::kConflict: return "conflict";
     case ErrorCode::kIo: return "io";
     case ErrorCode::kInternal: return "internal";
   }

@@ -36,6 +36,20 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   }
   const std::string level = r.get_string("log.level", "info");
   if (!log::parse_level(level, c.log_level)) r.add_error("log.level", "must be debug, info, warn or error");
+  const auto size = [&r](std::string_view key, std::size_t def, std::int64_t min, std::int64_t max) {
+    return static_cast<std::size_t>(r.get_int(key, static_cast<std::int64_t>(def), min, max));
+  };
+  IngestLimits& l = c.limits;
+  l.max_nodes = size("limits.max_nodes", l.max_nodes, 1, 1'000'000);
+  l.max_groups = size("limits.max_groups", l.max_groups, 1, 100'000);
+  l.max_nodes_per_group = size("limits.max_nodes_per_group", l.max_nodes_per_group, 1, 1'000'000);
+  l.max_groups_per_account = size("limits.max_groups_per_account", l.max_groups_per_account, 1, 10'000);
+  l.max_metrics_per_node = size("limits.max_metrics_per_node", l.max_metrics_per_node, 1, 100'000);
+  l.max_metrics_total = size("limits.max_metrics_total", l.max_metrics_total, 1, 100'000'000);
+  l.max_targets_total = size("limits.max_targets_total", l.max_targets_total, 1, 10'000'000);
+  l.max_message_bytes = size("limits.max_message_bytes", l.max_message_bytes, 64, static_cast<std::int64_t>(kMaxPayloadBytes));
+  c.ingress_queue_messages = size("limits.ingress_queue_messages", c.ingress_queue_messages, 16, 10'000'000);
+  c.ingress_queue_bytes = size("limits.ingress_queue_bytes", c.ingress_queue_bytes, 1 << 20, 2LL << 30);
   c.notify = notify::read_notify_config(r);
   c.republish = read_republish_config(r);
   c.auth = auth::read_auth_config(r);

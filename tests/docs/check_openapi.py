@@ -8,13 +8,13 @@
    resolves, every `{param}` of a path template is declared as a required path parameter, every
    security requirement names a defined scheme, and exactly the public routes (GET /api/health,
    POST /api/login) say `security: []`.
-2. Extracts the routes the gateway implements from its C++ sources - the "/..." literals that
-   `path`/`target`/`r.path`/`req.target()` are compared with (==, !=, or a prefix test with
-   rfind(.., 0) == 0) in http_server.cpp and auth_service.cpp, and the
-   /api/nodes/<group>/<node>[/targets[/<host>]] shape parsed in gateway_targets.cpp - and fails,
-   naming the route, if an implemented route is missing from the description or a described
-   path is not implemented. Path parameter names do not matter: /api/users/{name} and
-   /api/users/{user} are the same route.
+2. Extracts the routes the gateway implements from its C++ sources - the REST API's route table
+   (`router.add("METHOD", "/pattern", ...)` in gateway/api/src/*.cpp), and the "/..." literals
+   that `path`/`r.path` are compared with (==, !=, or a prefix test with rfind(.., 0) == 0) in
+   http_server.cpp and auth_service.cpp - and fails, naming the route, if an implemented route is
+   missing from the description or a described path is not implemented. For the router's routes
+   the methods must match too (GET also answers HEAD). Path parameter names do not matter:
+   /api/users/{name} and /api/users/{user} are the same route.
 
 Needs PyYAML (Debian: python3-yaml). Exit status 0 when everything holds, 1 otherwise.
 """
@@ -33,7 +33,8 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 PUBLIC_OPERATIONS = {("/api/health", "get"), ("/api/login", "post")}
 
 SERVER_SOURCES = ("gateway/http/src/http_server.cpp", "gateway/http/src/auth_service.cpp")
-TARGETS_SOURCE = "gateway/src/gateway_targets.cpp"
+ROUTER_SOURCES_DIR = "gateway/api/src"
+ROUTER_ADD = re.compile(r'\brouter\.add\(\s*"([A-Z]+)"\s*,\s*"(/[^"\\]*)"')
 
 # Prefix tests that are not routes of their own.
 IGNORED_PREFIXES = {
@@ -243,40 +244,29 @@ def line_of(text, offset):
     return text.count("\n", 0, offset) + 1
 
 
-def targets_routes(root):
-    """The routes gateway_targets.cpp serves below its prefix, from the way it splits the path."""
-    rel = TARGETS_SOURCE
+def router_routes(root):
+    """(normalised path -> where, normalised path -> set of methods) from the API's route table."""
+    routes, methods = {}, {}
+    directory = os.path.join(root, ROUTER_SOURCES_DIR)
     try:
-        text = strip_comments(open(os.path.join(root, rel), encoding="utf-8").read())
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".cpp"))
     except OSError as e:
-        fail(f"{rel}: cannot read ({e})")
-        return None, {}
-    prefix = re.search(r'\bkPrefix\s*=\s*"(/[^"\\]*/)"', text)
-    literal = re.findall(r'\bparts\s*\[\s*(\d+)\s*\]\s*!=\s*"([^"\\/]+)"', text)
-    sizes = re.search(r"\bparts\s*\.\s*size\s*\(\s*\)\s*<\s*(\d+)\s*\|\|\s*parts\s*\.\s*size\s*\(\s*\)\s*>\s*(\d+)", text)
-    if not prefix or len(literal) != 1 or not sizes:
-        fail(f"{rel}: cannot find how the path is split (kPrefix = \"...\", parts[i] != \"...\", "
-             "parts.size() < a || parts.size() > b); update tests/docs/check_openapi.py to the new code")
-        return None, {}
-    index, segment = int(literal[0][0]), literal[0][1]
-    low, high = int(sizes.group(1)), int(sizes.group(2))
-    if low not in (index, index + 1) or high < index + 1:
-        fail(f"{rel}: the literal segment '{segment}' is part {index} but {low}..{high} parts are accepted; "
-             "update tests/docs/check_openapi.py to the new code")
-        return None, {}
-    base = prefix.group(1) + "{}/" * index + segment
-    where = f"{rel}:{line_of(text, prefix.start())}"
-    routes = {}
-    if low == index:  # the path may stop before the literal segment: /api/nodes/<group>/<node>
-        routes[prefix.group(1) + "/".join(["{}"] * index)] = where
-    for count in range(index + 1, high + 1):
-        routes[base + "/{}" * (count - index - 1)] = where
-    return prefix.group(1), routes
+        fail(f"{ROUTER_SOURCES_DIR}: cannot list ({e})")
+        return routes, methods
+    for name in names:
+        rel = f"{ROUTER_SOURCES_DIR}/{name}"
+        text = strip_comments(open(os.path.join(root, rel), encoding="utf-8").read())
+        for m in ROUTER_ADD.finditer(text):
+            path = normalise(m.group(2))
+            routes.setdefault(path, f"{rel}:{line_of(text, m.start())}")
+            methods.setdefault(path, set()).add(m.group(1).lower())
+    if not routes:
+        fail(f"{ROUTER_SOURCES_DIR}: no router.add(\"METHOD\", \"/path\") found; update tests/docs/check_openapi.py")
+    return routes, methods
 
 
 def implemented_routes(root):
     routes = {}  # normalised path -> where it was found
-    delegated = set()
     for rel in SERVER_SOURCES:
         try:
             text = strip_comments(open(os.path.join(root, rel), encoding="utf-8").read())
@@ -304,20 +294,11 @@ def implemented_routes(root):
         for literal, to_node_resource, where in prefixes:
             if literal in IGNORED_PREFIXES:
                 continue
-            if to_node_resource:
-                delegated.add((literal, where))
-            elif literal.endswith("/") and literal[:-1] in exact:
+            if literal.endswith("/") and literal[:-1] in exact:
                 routes.setdefault(literal + "{}", where)  # /api/users/<name> below /api/users
             else:
                 fail(f"{where}: unrecognised route prefix \"{literal}\"; describe it in docs/openapi.yaml "
                      "and teach tests/docs/check_openapi.py how it maps to paths")
-    if delegated:
-        prefix, sub = targets_routes(root)
-        for literal, where in sorted(delegated):
-            if prefix is not None and literal != prefix:
-                fail(f"{where}: hands \"{literal}...\" to node_resource, but {TARGETS_SOURCE} parses \"{prefix}...\"")
-        for path, where in sub.items():
-            routes.setdefault(path, where)
     return routes
 
 
@@ -337,6 +318,21 @@ def main():
 
     paths = check_structure(doc)
     implemented = implemented_routes(root)
+    routed, routed_methods = router_routes(root)
+    for path, where in routed.items():
+        implemented.setdefault(path, where)
+    # The router's methods against the description's operations.
+    for path, item in paths.items():
+        if not isinstance(path, str) or not isinstance(item, dict):
+            continue
+        wanted = routed_methods.get(normalise(path))
+        if wanted is None:
+            continue
+        described_methods = {m for m in item if m in HTTP_METHODS and m not in ("head", "options")}
+        for m in sorted(wanted - described_methods):
+            fail(f"{m.upper()} {path} is implemented ({routed[normalise(path)]}) but not described")
+        for m in sorted(described_methods - wanted):
+            fail(f"{m.upper()} {path} is described but the router has no such route")
     described = {}
     for path in paths:
         if isinstance(path, str):

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "edgemon/gateway/api/json_writer.h"
+
 namespace edgemon::gateway {
 namespace {
 
@@ -68,7 +70,7 @@ const char* grade_of(double pct) {
   return "F";
 }
 
-Result<ReportQuery> parse_report_query(const std::map<std::string, std::string>& params, std::int64_t now_ms,
+Result<ReportQuery> parse_report_query(const QueryParams& params, std::int64_t now_ms,
                                        double default_sla_pct) {
   ReportQuery q;
   q.sla_pct = default_sla_pct;
@@ -107,26 +109,27 @@ Result<ReportQuery> parse_report_query(const std::map<std::string, std::string>&
   return q;
 }
 
-nlohmann::json reports_json(std::span<const DailyReport> reports, const ReportQuery& q) {
-  nlohmann::json rows = nlohmann::json::array();
+std::string reports_json(std::span<const DailyReport> reports, const ReportQuery& q) {
+  JsonWriter w;
+  w.begin_object().member("from", q.from_day).member("to", q.to_day).member("sla", q.sla_pct).key("reports").begin_array();
   for (const DailyReport& r : reports) {
-    nlohmann::json j = {{"day", r.day},
-                        {"subject", r.subject},
-                        {"kind", kind_of(r.subject)},
-                        {"uptime_pct", r.uptime_pct},
-                        {"grade", grade_of(r.uptime_pct)},
-                        {"sla_met", r.uptime_pct >= q.sla_pct},
-                        {"good", r.good},
-                        {"total", r.total},
-                        {"downtime_ms", r.downtime_ms},
-                        {"incidents", r.incidents},
-                        {"avg_rtt_ms", nullptr},
-                        {"loss_pct", nullptr}};
-    if (r.avg_rtt_ms) j["avg_rtt_ms"] = *r.avg_rtt_ms;
-    if (r.loss_pct) j["loss_pct"] = *r.loss_pct;
-    rows.push_back(std::move(j));
+    w.begin_object()
+        .member("day", r.day)
+        .member("subject", r.subject)
+        .member("kind", kind_of(r.subject))
+        .member("uptime_pct", r.uptime_pct)
+        .member("grade", grade_of(r.uptime_pct))
+        .member("sla_met", r.uptime_pct >= q.sla_pct)
+        .member("good", r.good)
+        .member("total", r.total)
+        .member("downtime_ms", r.downtime_ms)
+        .member("incidents", r.incidents)
+        .member("avg_rtt_ms", r.avg_rtt_ms)
+        .member("loss_pct", r.loss_pct)
+        .end_object();
   }
-  return {{"from", q.from_day}, {"to", q.to_day}, {"sla", q.sla_pct}, {"reports", std::move(rows)}};
+  w.end_array().end_object();
+  return w.take();
 }
 
 std::string reports_csv(std::span<const DailyReport> reports, const ReportQuery& q) {

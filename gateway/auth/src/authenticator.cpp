@@ -333,6 +333,33 @@ Status Authenticator::set_role(std::string_view name, Role role) {
   return store_.update_role(u->id, role);
 }
 
+Status Authenticator::update_user(std::string_view name, std::optional<std::string_view> new_password,
+                                  std::optional<Role> role) {
+  if (new_password) {
+    if (Status s = check_password_policy(*new_password); !s) return s;
+  }
+  auto u = require_user(name);
+  if (!u) return u.error();
+  if (role && u->role == Role::kAdmin && *role != Role::kAdmin) {
+    auto admins = store_.count_admins();
+    if (!admins) return admins.error();
+    if (*admins <= 1) return make_error(ErrorCode::kInvalidArgument, "cannot demote the last admin");
+  }
+  std::optional<std::string> hash;
+  if (new_password) {
+    auto h = hash_password(*new_password, options_.password_params);
+    if (!h) return h.error();
+    hash = std::move(*h);
+  }
+  // Only storage errors remain possible from here on.
+  if (hash) {
+    if (Status s = store_.update_password(u->id, *hash, now_ms(), /*revoke_sessions=*/true); !s) return s;
+    log::info(kLog, "password changed; sessions revoked", {{"user", u->name}});
+  }
+  if (role) return store_.update_role(u->id, *role);
+  return Status::Ok();
+}
+
 Status Authenticator::delete_user(std::string_view name) {
   auto u = require_user(name);
   if (!u) return u.error();

@@ -8,7 +8,6 @@
 #include <map>
 #include <string_view>
 
-#include "edgemon/rules/rule.h"
 
 namespace edgemon::gateway {
 namespace {
@@ -21,6 +20,7 @@ constexpr std::int64_t kHourCount = static_cast<std::int64_t>(Aggregator::kHourB
 constexpr std::size_t kMaxPendingPerSubject = Aggregator::kHourBuckets + 24;
 constexpr std::size_t kMaxStatusChanges = 10'000;
 constexpr std::size_t kCpuSlots = 5;  // minutes
+constexpr std::string_view kCpuTotal = "cpu/total";
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
@@ -43,21 +43,6 @@ std::string iso_utc(std::int64_t ms) {
   char buf[32];
   const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return std::string(buf, n);
-}
-
-bool probe_family(std::string_view f) { return f == "ping" || f == "tcp" || f == "http"; }
-
-// "ping/10.0.0.1/up" -> {"ping", "10.0.0.1", "up"}; false for anything that is not a probe metric.
-bool split_probe_metric(std::string_view name, std::string_view& family, std::string_view& target,
-                        std::string_view& leaf) {
-  target = rules::target_of(name);
-  if (target.empty()) return false;
-  const std::size_t a = name.find('/');
-  family = name.substr(0, a);
-  const std::size_t leaf_at = a + 1 + target.size() + 1;
-  if (leaf_at > name.size()) return false;
-  leaf = name.substr(leaf_at);
-  return true;
 }
 
 struct Bucket {
@@ -220,7 +205,7 @@ struct Round {
 };
 
 struct Target {
-  std::string family;
+  Family family = Family::kPing;
   std::string name;
   std::optional<double> up, state, rtt, loss;  // current (live) values
   std::optional<double> replay_up;             // carried forward through historical messages
@@ -275,12 +260,16 @@ struct Node {
   }
 };
 
-nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-nlohmann::json pct(const UptimeCounts& c) {
-  if (c.total == 0) return nullptr;
+std::optional<double> pct(const UptimeCounts& c) {
+  if (c.total == 0) return std::nullopt;
   return 100.0 * static_cast<double>(c.good) / static_cast<double>(c.total);
 }
-nlohmann::json time_or_null(std::int64_t t) { return t == kNever ? nlohmann::json(nullptr) : nlohmann::json(t); }
+std::optional<std::int64_t> time_or_none(std::int64_t t) {
+  return t == kNever ? std::nullopt : std::optional<std::int64_t>(t);
+}
+void shift(std::int64_t& t, std::int64_t delta) {
+  if (t != kNever) t += delta;
+}
 
 }  // namespace
 
@@ -335,17 +324,16 @@ struct Aggregator::Impl {
     return &n;
   }
 
-  Target* target_for(Node& n, std::string_view family, std::string_view name) {
-    std::string key;
-    key.reserve(family.size() + 1 + name.size());
-    key.append(family).append("/").append(name);
-    auto it = n.targets.find(key);
+  Target* target_for(Node& n, const MetricKey& key) { return target_for(n, key.family(), key.target(), key.target_id()); }
+
+  Target* target_for(Node& n, Family family, std::string_view name, std::string_view id) {
+    auto it = n.targets.find(id);
     if (it != n.targets.end()) return &it->second;
-    if (n.targets.size() >= config.max_targets_per_node) {
+    if (n.targets.size() >= config.max_targets_per_node || targets >= config.max_targets_total) {
       ++dropped;
       return nullptr;
     }
-    Target& t = n.targets[key];
+    Target& t = n.targets[std::string(id)];
     t.family = family;
     t.name = name;
     ++targets;
@@ -471,7 +459,8 @@ Aggregator::~Aggregator() = default;
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
-void Aggregator::observe(const std::string& node_key, std::span<const Metric> metrics, bool live, std::int64_t now_ms) {
+void Aggregator::observe(const std::string& node_key, std::span<const Observation> metrics, bool live,
+                         std::int64_t now_ms) {
   Impl& I = *impl_;
   Node* np = I.begin_event(node_key, now_ms);
   if (np == nullptr) return;
@@ -481,31 +470,30 @@ void Aggregator::observe(const std::string& node_key, std::span<const Metric> me
   ++slot.messages;
 
   std::int64_t msg_ts = kNever;
-  for (const Metric& m : metrics) {
+  for (const Observation& m : metrics) {
     msg_ts = std::max(msg_ts, m.ts_ms);
-    if (live && m.name == "cpu/total" && m.value) {
-      slot.cpu_max = slot.cpu_n == 0 ? *m.value : std::max(slot.cpu_max, *m.value);
-      slot.cpu_sum += *m.value;
-      ++slot.cpu_n;
+    const MetricKey& key = *m.key;
+    if (!key.probe()) {
+      if (live && m.value && key.family() == Family::kBoard && key.name() == kCpuTotal) {
+        slot.cpu_max = slot.cpu_n == 0 ? *m.value : std::max(slot.cpu_max, *m.value);
+        slot.cpu_sum += *m.value;
+        ++slot.cpu_n;
+      }
       continue;
     }
-    std::string_view family, target, leaf;
-    if (!split_probe_metric(m.name, family, target, leaf)) continue;
-    Target* t = I.target_for(n, family, target);
+    Target* t = I.target_for(n, key);
     if (t == nullptr) continue;
     if (!live) {
-      if (leaf == "up" && m.value) t->replay_up = m.value;
+      if (key.leaf() == Leaf::kUp && m.value) t->replay_up = m.value;
       continue;
     }
     t->last_seen = now_ms;
-    if (leaf == "up") {
-      t->up = m.value;
-    } else if (leaf == "state") {
-      t->state = m.value;
-    } else if (leaf == "rtt") {
-      t->rtt = m.value;
-    } else if (leaf == "loss") {
-      t->loss = m.value;
+    switch (key.leaf()) {
+      case Leaf::kUp: t->up = m.value; break;
+      case Leaf::kState: t->state = m.value; break;
+      case Leaf::kRtt: t->rtt = m.value; break;
+      case Leaf::kLoss: t->loss = m.value; break;
+      default: break;
     }
   }
 
@@ -605,12 +593,15 @@ void Aggregator::seed(std::span<const UptimeDelta> rows, std::int64_t now_ms) {
       const std::string_view rest = s.substr(b + 1);
       const std::size_t c = rest.find('/');
       if (c == std::string_view::npos) continue;
-      const std::string_view family = rest.substr(0, c);
+      Family family = Family::kPing;
       const std::string_view target = rest.substr(c + 1);
-      if (!probe_family(family) || target.empty() || target.find('/') != std::string_view::npos) continue;
+      if (!probe_family_from(rest.substr(0, c), family) || target.empty() ||
+          target.find('/') != std::string_view::npos) {
+        continue;
+      }
       Node* n = I.node_for(node_key, now_ms);
       if (n == nullptr) continue;
-      Target* t = I.target_for(*n, family, target);
+      Target* t = I.target_for(*n, family, target, rest);
       if (t != nullptr) u = &t->uptime;
     }
     if (u != nullptr) u->seed(row.hour_ms, row.good, row.total, now_ms);
@@ -623,7 +614,7 @@ std::vector<StatusChange> Aggregator::take_status_changes() {
   return out;
 }
 
-NodeStatusInfo Aggregator::status(const std::string& node_key) const {
+NodeStatusInfo Aggregator::status(std::string_view node_key) const {
   const auto it = impl_->nodes.find(node_key);
   if (it == impl_->nodes.end()) return {NodeStatus::kUnknown, "no message yet"};
   return {it->second.status, impl_->reason(it->second, it->second.status)};
@@ -649,21 +640,26 @@ std::optional<double> Aggregator::uptime_pct(const std::string& subject, UptimeW
 }
 
 namespace {
-nlohmann::json uptime_json(const Uptime& u, std::int64_t now) {
-  return {{"1h", pct(u.sum(UptimeWindow::k1h, now))},
-          {"24h", pct(u.sum(UptimeWindow::k24h, now))},
-          {"7d", pct(u.sum(UptimeWindow::k7d, now))},
-          {"30d", pct(u.sum(UptimeWindow::k30d, now))}};
+UptimePct uptime_pct_of(const Uptime& u, std::int64_t now) {
+  return {pct(u.sum(UptimeWindow::k1h, now)), pct(u.sum(UptimeWindow::k24h, now)),
+          pct(u.sum(UptimeWindow::k7d, now)), pct(u.sum(UptimeWindow::k30d, now))};
 }
 }  // namespace
 
-nlohmann::json Aggregator::node_summary(const std::string& node_key) const {
+std::optional<NodeSummary> Aggregator::node_summary(std::string_view node_key) const {
   const Impl& I = *impl_;
   const auto it = I.nodes.find(node_key);
-  if (it == I.nodes.end()) return nullptr;
+  if (it == I.nodes.end()) return std::nullopt;
   const Node& n = it->second;
   const std::int64_t now = I.now;
   const std::int64_t qm = floor_div(now, kMinuteMs);
+
+  NodeSummary out;
+  out.key = n.key;
+  out.status = n.status;
+  out.status_reason = I.reason(n, n.status);
+  out.last_seen = time_or_none(n.last_seen);
+  out.uptime = uptime_pct_of(n.uptime, now);
 
   double cpu_sum = 0;
   double cpu_max = 0;
@@ -677,14 +673,17 @@ nlohmann::json Aggregator::node_summary(const std::string& node_key) const {
     cpu_sum += s.cpu_sum;
     cpu_n += s.cpu_n;
   }
-  nlohmann::json rate = nullptr;
   if (n.first_heard != kNever) {
     const std::int64_t window_start = (qm - static_cast<std::int64_t>(kCpuSlots) + 1) * kMinuteMs;
     const std::int64_t covered = std::max(kMinuteMs, now - std::max(window_start, n.first_heard));
-    rate = static_cast<double>(messages) * static_cast<double>(kMinuteMs) / static_cast<double>(covered);
+    out.rate_per_min = static_cast<double>(messages) * static_cast<double>(kMinuteMs) / static_cast<double>(covered);
+  }
+  if (cpu_n > 0) {
+    out.cpu_avg_5m = cpu_sum / static_cast<double>(cpu_n);
+    out.cpu_max_5m = cpu_max;
   }
 
-  nlohmann::json targets = nlohmann::json::array();
+  out.targets.reserve(n.targets.size());
   for (const auto& [key, t] : n.targets) {
     double rtt_sum = 0, rtt_min = 0, rtt_max = 0, loss_sum = 0;
     std::size_t rtt_n = 0, loss_n = 0, up_n = 0, down_n = 0;
@@ -706,52 +705,64 @@ nlohmann::json Aggregator::node_summary(const std::string& node_key) const {
         if (r.up == 0) ++down_n;
       }
     }
-    nlohmann::json loss = nullptr;
+    TargetSummary ts;
+    ts.key = n.key + "/" + key;
+    ts.family = t.family;
+    ts.target = t.name;
+    ts.active = I.active(t);
+    ts.state = t.state;
+    ts.up = t.up;
     if (loss_n > 0) {
-      loss = loss_sum / static_cast<double>(loss_n);
+      ts.loss_pct = loss_sum / static_cast<double>(loss_n);
     } else if (up_n > 0) {
-      loss = 100.0 * static_cast<double>(down_n) / static_cast<double>(up_n);
+      ts.loss_pct = 100.0 * static_cast<double>(down_n) / static_cast<double>(up_n);
     }
-    const auto rtt = [rtt_n](double v) { return rtt_n == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); };
-    targets.push_back({{"key", node_key + "/" + key},
-                       {"family", t.family},
-                       {"target", t.name},
-                       {"active", I.active(t)},
-                       {"state", opt(t.state)},
-                       {"up", opt(t.up)},
-                       {"loss_pct", loss},
-                       {"rtt_avg", rtt(rtt_n == 0 ? 0 : rtt_sum / static_cast<double>(rtt_n))},
-                       {"rtt_min", rtt(rtt_min)},
-                       {"rtt_max", rtt(rtt_max)},
-                       {"rounds", t.window_count},
-                       {"last_seen", time_or_null(t.last_seen)},
-                       {"last_up", time_or_null(t.last_up)},
-                       {"uptime", uptime_json(t.uptime, now)}});
+    if (rtt_n > 0) {
+      ts.rtt_avg = rtt_sum / static_cast<double>(rtt_n);
+      ts.rtt_min = rtt_min;
+      ts.rtt_max = rtt_max;
+    }
+    ts.rounds = t.window_count;
+    ts.last_seen = time_or_none(t.last_seen);
+    ts.last_up = time_or_none(t.last_up);
+    ts.uptime = uptime_pct_of(t.uptime, now);
+    out.targets.push_back(std::move(ts));
   }
-  return {{"key", node_key},
-          {"status", to_string(n.status)},
-          {"status_reason", I.reason(n, n.status)},
-          {"last_seen", time_or_null(n.last_seen)},
-          {"uptime", uptime_json(n.uptime, now)},
-          {"rate_per_min", rate},
-          {"cpu",
-           {{"avg_5m", cpu_n == 0 ? nlohmann::json(nullptr) : nlohmann::json(cpu_sum / static_cast<double>(cpu_n))},
-            {"max_5m", cpu_n == 0 ? nlohmann::json(nullptr) : nlohmann::json(cpu_max)}}},
-          {"targets", std::move(targets)}};
+  return out;
 }
 
-nlohmann::json Aggregator::fleet_summary() const {
+FleetSummary Aggregator::fleet_summary() const {
   const Impl& I = *impl_;
-  std::map<std::string, std::size_t> counts{{"HEALTHY", 0}, {"DEGRADED", 0}, {"DOWN", 0}, {"UNKNOWN", 0}};
-  nlohmann::json nodes = nlohmann::json::array();
+  FleetSummary out;
+  out.nodes.reserve(I.nodes.size());
   for (const auto& [key, n] : I.nodes) {
-    ++counts[to_string(n.status)];
-    nodes.push_back({{"key", key},
-                     {"status", to_string(n.status)},
-                     {"status_reason", I.reason(n, n.status)},
-                     {"last_seen", time_or_null(n.last_seen)}});
+    ++out.counts[static_cast<std::size_t>(n.status)];
+    out.nodes.push_back(FleetEntry{key, n.status, I.reason(n, n.status), time_or_none(n.last_seen)});
   }
-  return {{"counts", counts}, {"nodes", std::move(nodes)}};
+  return out;
+}
+
+std::array<std::size_t, kNodeStatuses> Aggregator::status_counts() const {
+  std::array<std::size_t, kNodeStatuses> counts{};
+  for (const auto& [key, n] : impl_->nodes) ++counts[static_cast<std::size_t>(n.status)];
+  return counts;
+}
+
+void Aggregator::clock_stepped(std::int64_t delta_ms) {
+  Impl& I = *impl_;
+  I.now += delta_ms;
+  for (auto& [key, n] : I.nodes) {
+    n.known_since += delta_ms;
+    shift(n.first_heard, delta_ms);
+    shift(n.last_seen, delta_ms);
+    shift(n.last_live, delta_ms);
+    n.accrued_to += delta_ms;
+    if (n.offline_since != 0) n.offline_since += delta_ms;
+    for (auto& [tkey, t] : n.targets) {
+      shift(t.last_seen, delta_ms);
+      shift(t.last_up, delta_ms);
+    }
+  }
 }
 
 std::size_t Aggregator::node_count() const { return impl_->nodes.size(); }
@@ -766,7 +777,7 @@ std::size_t Aggregator::memory_bytes() const {
     bytes += kMapNodeOverhead + sizeof(std::pair<const std::string, Node>) + 2 * str(key) +
              n.uptime.pending.capacity() * sizeof(PendingDelta);
     for (const auto& [tkey, t] : n.targets) {
-      bytes += kMapNodeOverhead + sizeof(std::pair<const std::string, Target>) + str(tkey) + str(t.family) +
+      bytes += kMapNodeOverhead + sizeof(std::pair<const std::string, Target>) + str(tkey) +
                str(t.name) + t.uptime.pending.capacity() * sizeof(PendingDelta);
     }
   }

@@ -2,8 +2,20 @@
 
 namespace edgemon::gateway {
 
-ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int64_t received_ms) {
-  std::string key = topic.group + "/" + topic.node;
+const MetricSlot* NodeState::find(std::string_view name) const {
+  const auto it = index.find(std::string(name));
+  return it == index.end() ? nullptr : &metrics[it->second];
+}
+
+std::string_view NodeState::text(std::string_view name) const {
+  const MetricSlot* slot = find(name);
+  return slot == nullptr ? std::string_view() : std::string_view(slot->text);
+}
+
+ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::int64_t received_ms) {
+  std::string key;
+  key.reserve(topic.group.size() + 1 + topic.node.size());
+  key.append(topic.group).append("/").append(topic.node);
   auto slot = nodes_.find(key);
   if (slot == nodes_.end()) {
     slot = nodes_.emplace(key, NodeState{}).first;
@@ -25,7 +37,8 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
         node.online = false;
         node.birth_seen = false;
         node.last_seq.reset();
-        node.stale.assign(node.metrics.size(), true);
+        for (MetricSlot& m : node.metrics) m.stale = true;
+        r.went_offline = r.was_online;
       }
       return r;
     case MessageKind::kCommand:
@@ -36,8 +49,8 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
       node.birth_seen = true;
       // Sparkplug: a birth declares the node's whole metric set; what it leaves out (a ping
       // target removed by a new configuration) is gone.
+      metric_count_ -= node.metrics.size();
       node.metrics.clear();
-      node.stale.clear();
       node.index.clear();
       node.aliases.clear();
       node.last_seq = msg.seq;
@@ -59,8 +72,10 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
       break;
   }
 
+  const bool birth = msg.kind == MessageKind::kBirth;
+  r.accepted.reserve(msg.metrics.size());
   for (Metric& m : msg.metrics) {
-    std::size_t pos = 0;
+    std::uint32_t pos = 0;
     if (m.name.empty()) {
       const auto it = m.alias ? node.aliases.find(*m.alias) : node.aliases.end();
       if (it == node.aliases.end()) {
@@ -68,63 +83,64 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage msg, std::int
         r.needs_rebirth = true;
         continue;
       }
+      if (it->second == NodeState::kRefusedSlot) continue;  // refused at birth, counted there
       pos = it->second;
-      m.name = node.metrics[pos].name;
-      if (m.unit.empty()) m.unit = node.metrics[pos].unit;
-      if (msg.kind != MessageKind::kBirth) m.type = node.metrics[pos].type;
     } else {
       const auto it = node.index.find(m.name);
       if (it == node.index.end()) {
-        pos = node.metrics.size();
-        node.index.emplace(m.name, pos);
-        node.metrics.push_back(m);
-        node.stale.push_back(false);
+        const bool fleet_full = metric_count_ >= limits_.max_metrics_total;
+        if (fleet_full || node.metrics.size() >= limits_.max_metrics_per_node) {
+          ++r.refused_metrics;
+          r.fleet_cap = r.fleet_cap || fleet_full;
+          ++node.metrics_refused;
+          if (birth && m.alias) node.aliases[*m.alias] = NodeState::kRefusedSlot;
+          continue;
+        }
+        pos = static_cast<std::uint32_t>(node.metrics.size());
+        MetricSlot fresh;
+        fresh.unit = m.unit;
+        fresh.type = m.type;
+        fresh.key = MetricKey(m.name);  // the one parse of this name for this node
+        node.index.emplace(std::move(m.name), pos);
+        node.metrics.push_back(std::move(fresh));
+        ++metric_count_;
       } else {
         pos = it->second;
-        if (m.unit.empty() && msg.kind != MessageKind::kBirth) m.unit = node.metrics[pos].unit;
       }
-      if (msg.kind == MessageKind::kBirth && m.alias) node.aliases[*m.alias] = pos;
+      if (birth && m.alias) node.aliases[*m.alias] = pos;
     }
-    Metric& current = node.metrics[pos];
+    MetricSlot& current = node.metrics[pos];
+    if (birth) {
+      current.type = m.type;
+      if (!m.unit.empty()) current.unit = std::move(m.unit);
+    } else if (!m.unit.empty() && current.unit.empty()) {
+      current.unit = std::move(m.unit);
+    }
     // A replayed (historical) sample must not overwrite a live value of the same age or newer: an
     // agent's NBIRTH can share its millisecond with the last buffered sample, and the birth is the
     // current state (the sample reports its buffer's drop count from before its own append).
     if (!(m.historical && m.ts_ms <= current.ts_ms)) {
-      current = m;
-      node.stale[pos] = false;
+      current.value = m.value;
+      current.ts_ms = m.ts_ms;
+      if (current.type == MetricType::kString) current.text = std::move(m.text);
+      current.stale = false;
     }
-    r.accepted.push_back(std::move(m));
+    r.live = r.live || !m.historical;
+    r.accepted.push_back(AcceptedSample{pos, m.value, m.ts_ms, m.historical});
   }
   return r;
 }
 
-const NodeState* FleetState::find(const std::string& group, const std::string& id) const {
-  const auto it = nodes_.find(group + "/" + id);
+const NodeState* FleetState::find(std::string_view group, std::string_view id) const {
+  std::string key;
+  key.reserve(group.size() + 1 + id.size());
+  key.append(group).append("/").append(id);
+  return find(std::string_view(key));
+}
+
+const NodeState* FleetState::find(std::string_view key) const {
+  const auto it = nodes_.find(key);
   return it == nodes_.end() ? nullptr : &it->second;
-}
-
-nlohmann::json FleetState::node_json(const NodeState& node) const {
-  nlohmann::json metrics = nlohmann::json::array();
-  for (std::size_t i = 0; i < node.metrics.size(); ++i) {
-    const Metric& m = node.metrics[i];
-    nlohmann::json jm = {{"name", m.name}, {"unit", m.unit}, {"ts", m.ts_ms}, {"stale", node.stale[i]}};
-    if (m.type == MetricType::kString) {
-      jm["value"] = m.text;
-    } else if (m.value) {
-      jm["value"] = *m.value;
-    } else {
-      jm["value"] = nullptr;
-    }
-    metrics.push_back(std::move(jm));
-  }
-  return {{"group", node.group}, {"id", node.id}, {"online", node.online},
-          {"last_seen", node.last_seen_ms}, {"metrics", std::move(metrics)}};
-}
-
-nlohmann::json FleetState::nodes_json() const {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [key, node] : nodes_) out.push_back(node_json(node));
-  return out;
 }
 
 }  // namespace edgemon::gateway

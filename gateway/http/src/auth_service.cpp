@@ -9,6 +9,7 @@
 #include "edgemon/auth/crypto.h"
 #include "edgemon/auth/http_auth.h"
 #include "edgemon/common/log.h"
+#include "edgemon/gateway/api/body_reader.h"
 
 namespace edgemon::gateway {
 namespace {
@@ -53,33 +54,23 @@ nlohmann::json token_json(const auth::TokenInfo& t) {
   return j;
 }
 
-// The JSON object body of a state-changing request, or the 400/415 to answer instead.
-std::variant<nlohmann::json, ApiReply> json_body(const AuthApiRequest& r) {
+// The body of a state-changing request: JSON only (a cross-site form cannot send it without a
+// CORS preflight), read strictly (unknown members are refused: BodyReader). nullopt: answer
+// `refusal` instead.
+std::optional<BodyReader> json_body(const AuthApiRequest& r, std::string usage, ApiReply& refusal) {
   if (r.content_type.rfind("application/json", 0) != 0) {
-    return error_reply(415, "the body must be JSON (Content-Type: application/json)");
-  }
-  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return error_reply(400, "the body is not a JSON object");
-  return j;
-}
-
-// A string member, or nothing if absent; `bad` is set if present but not a string.
-std::optional<std::string> string_member(const nlohmann::json& j, const char* key, bool& bad) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) {
-    bad = true;
+    refusal = error_reply(415, "the body must be JSON (Content-Type: application/json)");
     return std::nullopt;
   }
-  return it->get<std::string>();
+  return BodyReader(r.body, std::move(usage));
 }
 
-std::optional<auth::Role> role_member(const nlohmann::json& j, bool& bad) {
-  const auto text = string_member(j, "role", bad);
+std::optional<auth::Role> role_member(BodyReader& b) {
+  const auto text = b.text("role", 16);
   if (!text) return std::nullopt;
   auth::Role role{};
   if (!auth::parse_role(*text, role)) {
-    bad = true;
+    b.fail("role: must be \"viewer\" or \"admin\"");
     return std::nullopt;
   }
   return role;
@@ -189,13 +180,12 @@ asio::awaitable<ApiReply> AuthService::login(AuthApiRequest request, RequestAuth
   if (!ra.origin.empty() && !auth::origin_allowed(ra.origin, ra.host, impl_->config.allowed_origins)) {
     co_return error_reply(403, "login from a foreign origin");
   }
-  auto body = json_body(request);
-  if (auto* reply = std::get_if<ApiReply>(&body)) co_return *reply;
-  const nlohmann::json& j = std::get<nlohmann::json>(body);
-  bool bad = false;
-  const auto user = string_member(j, "user", bad);
-  const auto password = string_member(j, "password", bad);
-  if (bad || !user || !password) co_return error_reply(400, "login needs {\"user\": \"...\", \"password\": \"...\"}");
+  ApiReply refusal;
+  auto body = json_body(request, "{\"user\": \"...\", \"password\": \"...\"}", refusal);
+  if (!body) co_return refusal;
+  const auto user = body->text("user", 256, true);
+  const auto password = body->text("password", 4096, true);
+  if (Status s = body->finish(); !s) co_return error_reply(400, "login: " + s.error().message);
   const bool secure = impl_->cookie_secure;
   co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
     auto session = a.login(*user, *password, ra.client_addr);
@@ -250,13 +240,12 @@ asio::awaitable<std::optional<ApiReply>> AuthService::handle(AuthApiRequest r, a
     // rule); a cookie request has passed the CSRF check in authenticate().
     if (r.method != "POST") co_return not_allowed("POST");
     if (who.via == auth::Via::kToken) co_return error_reply(403, "an API token has no password to change");
-    auto body = json_body(r);
-    if (auto* reply = std::get_if<ApiReply>(&body)) co_return *reply;
-    const nlohmann::json& j = std::get<nlohmann::json>(body);
-    bool bad = false;
-    const auto current = string_member(j, "current", bad);
-    const auto next = string_member(j, "new", bad);
-    if (bad || !current || !next) co_return error_reply(400, "needs {\"current\": \"...\", \"new\": \"...\"}");
+    ApiReply refusal;
+    auto body = json_body(r, "{\"current\": \"...\", \"new\": \"...\"}", refusal);
+    if (!body) co_return refusal;
+    const auto current = body->text("current", 4096, true);
+    const auto next = body->text("new", 4096, true);
+    if (Status s = body->finish(); !s) co_return error_reply(400, s.error().message);
     co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
       const Status s = a.change_own_password(who.user, *current, *next, ra.client_addr, who.session);
       if (!s) {
@@ -304,17 +293,15 @@ asio::awaitable<std::optional<ApiReply>> AuthService::handle(AuthApiRequest r, a
       });
     }
     if (r.method != "POST") co_return not_allowed("GET, HEAD, POST");
-    auto body = json_body(r);
-    if (auto* reply = std::get_if<ApiReply>(&body)) co_return *reply;
-    const nlohmann::json& j = std::get<nlohmann::json>(body);
-    bool bad = false;
-    const auto new_name = string_member(j, "name", bad);
-    const auto password = users ? string_member(j, "password", bad) : std::nullopt;
-    const auto role = role_member(j, bad);
-    if (bad || !new_name || (users && !password)) {
-      co_return error_reply(400, users ? "needs {\"name\", \"password\", \"role\": \"viewer\"|\"admin\"}"
-                                       : "needs {\"name\", \"role\": \"viewer\"|\"admin\"}");
-    }
+    ApiReply refusal;
+    auto body = json_body(r, users ? "{\"name\", \"password\", \"role\": \"viewer\"|\"admin\"}"
+                                   : "{\"name\", \"role\": \"viewer\"|\"admin\"}",
+                          refusal);
+    if (!body) co_return refusal;
+    const auto new_name = body->text("name", 256, true);
+    const auto password = users ? body->text("password", 4096, true) : std::nullopt;
+    const auto role = role_member(*body);
+    if (Status s = body->finish(); !s) co_return error_reply(400, s.error().message);
     co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
       if (users) {
         auto u = a.create_user(*new_name, *password, role.value_or(auth::Role::kViewer));
@@ -345,21 +332,18 @@ asio::awaitable<std::optional<ApiReply>> AuthService::handle(AuthApiRequest r, a
     });
   }
   if (users && r.method == "PATCH") {
-    auto body = json_body(r);
-    if (auto* reply = std::get_if<ApiReply>(&body)) co_return *reply;
-    const nlohmann::json& j = std::get<nlohmann::json>(body);
-    bool bad = false;
-    const auto password = string_member(j, "password", bad);
-    const auto role = role_member(j, bad);
-    if (bad || (!password && !role)) co_return error_reply(400, "needs {\"password\"} and/or {\"role\": \"viewer\"|\"admin\"}");
+    ApiReply refusal;
+    auto body = json_body(r, "{\"password\"} and/or {\"role\": \"viewer\"|\"admin\"}", refusal);
+    if (!body) co_return refusal;
+    const auto password = body->text("password", 4096);
+    const auto role = role_member(*body);
+    if (body->ok() && !password && !role) body->fail("needs {\"password\"} and/or {\"role\": \"viewer\"|\"admin\"}");
+    if (Status s = body->finish(); !s) co_return error_reply(400, s.error().message);
     co_return co_await run([&](auth::Authenticator& a) -> ApiReply {
-      if (role) {
-        if (Status s = a.set_role(name, *role); !s) return reply_for(s.error());
-      }
-      if (password) {
-        if (Status s = a.set_password(name, *password); !s) return reply_for(s.error());
-        revoked({Revocation::Kind::kUser, name, {}, "password changed"});
-      }
+      // All or nothing: a refused password leaves the role as it was (and the other way round).
+      const std::optional<std::string_view> pw = password ? std::optional<std::string_view>(*password) : std::nullopt;
+      if (Status s = a.update_user(name, pw, role); !s) return reply_for(s.error());
+      if (password) revoked({Revocation::Kind::kUser, name, {}, "password changed"});
       log::info(kLog, "user changed", {{"user", name}, {"by", who.user}, {"password", password.has_value()}});
       return json_reply(200, {{"ok", true}});
     });

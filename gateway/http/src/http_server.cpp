@@ -51,56 +51,6 @@ bool safe_path(std::string_view path) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-// ?limit=N&offset=M, each bounded; bad or missing values take the defaults.
-std::pair<std::size_t, std::size_t> page_of(std::string_view target) {
-  std::size_t limit = 100;
-  std::size_t offset = 0;
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) return {limit, offset};
-  std::string_view query = target.substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos) {
-      const std::string_view key = pair.substr(0, eq);
-      const std::string_view value = pair.substr(eq + 1);
-      std::size_t n = 0;
-      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec == std::errc() && ptr == value.data() + value.size()) {
-        if (key == "limit") limit = std::clamp<std::size_t>(n, 1, 1000);
-        if (key == "offset") offset = std::min<std::size_t>(n, 1'000'000'000);
-      }
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {limit, offset};
-}
-
 Response make_response(const Request& req, http::status status, std::string_view type, std::string body) {
   Response res{status, req.version()};
   res.set(http::field::server, "edgemon-gateway");
@@ -108,12 +58,6 @@ Response make_response(const Request& req, http::status status, std::string_view
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
   res.body() = std::move(body);
-  return res;
-}
-
-Response json_response(const Request& req, http::status status, std::string body) {
-  Response res = make_response(req, status, "application/json", std::move(body));
-  res.set(http::field::cache_control, "no-store");
   return res;
 }
 
@@ -158,8 +102,8 @@ bool is_safe(const Request& req) {
 // as in HTTP: authenticate again).
 constexpr std::uint16_t kWsRevokedCode = 4401;
 
-HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub, AuthService& auth)
-    : io_(io), options_(std::move(options)), api_(std::move(api)), hub_(hub), auth_(auth), acceptor_(io) {
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, const Router& router, WsHub& hub, AuthService& auth)
+    : io_(io), options_(std::move(options)), router_(router), hub_(hub), auth_(auth), acceptor_(io) {
   auth_.on_revocation([this](const Revocation& r) { asio::post(io_, [this, r] { revoke(r); }); });
 }
 
@@ -326,22 +270,16 @@ asio::awaitable<void> HttpServer::serve_stream(Stream stream) {
   }
 }
 
-QueryParams parse_query(std::string_view target) {
-  QueryParams out;
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) return out;
-  std::string_view query = target.substr(q + 1);
-  while (!query.empty() && out.size() < 32) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (!pair.empty()) {
-      out[url_decode(pair.substr(0, eq))] = eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
+ApiRequest HttpServer::api_request_of(const Request& req, std::string user) {
+  ApiRequest r;
+  r.method = std::string(req.method_string());
+  std::string_view path = req.target();
+  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  r.path = std::string(path);
+  r.query = parse_query(req.target());
+  r.body = req.body();
+  r.user = std::move(user);
+  return r;
 }
 
 asio::awaitable<Response> HttpServer::respond(const Request& req, const std::string& peer) {
@@ -351,60 +289,40 @@ asio::awaitable<Response> HttpServer::respond(const Request& req, const std::str
 
   // Public: the health check, the login itself, and the dashboard's files (its login page).
   if (path == "/api/login") {
-    if (req.method() != http::verb::post) {
-      Response res = error_response(req, http::status::method_not_allowed, "method not allowed");
-      res.set(http::field::allow, "POST");
-      co_return res;
-    }
-    co_return api_response(req, co_await auth_.login(api_request(req, path), request_auth(req, peer)));
+    if (req.method() != http::verb::post) co_return api_response(req, method_not_allowed("POST"));
+    AuthApiRequest login = api_request(req, path);
+    RequestAuth credentials = request_auth(req, peer);
+    co_return api_response(req, co_await auth_.login(std::move(login), std::move(credentials)));
   }
-  if (!api || (path == "/api/health" && is_safe(req))) co_return handle_get(req);
+  if (!api) co_return static_file(req);
+  // Requests to the router are named locals, not temporaries inside the co_await expression
+  // (GCC 12 destroys such temporaries twice when they own memory).
+  if (path == "/api/health" && is_safe(req)) {
+    ApiRequest health = api_request_of(req, {});
+    co_return api_response(req, co_await router_.dispatch(std::move(health)));
+  }
 
   const RequestAuth ra = request_auth(req, peer);
   auto outcome = co_await auth_.authenticate(ra);
   if (const auto* reply = std::get_if<ApiReply>(&outcome)) co_return api_response(req, *reply);
   const auth::Principal who = std::get<auth::Principal>(std::move(outcome));
-  if (auto reply = co_await auth_.handle(api_request(req, path), who, ra)) co_return api_response(req, *reply);
+  AuthApiRequest auth_request = api_request(req, path);
+  if (auto reply = co_await auth_.handle(std::move(auth_request), who, ra)) co_return api_response(req, *reply);
   if (!is_safe(req) && !who.is_admin()) {
     co_return error_response(req, http::status::forbidden, "a viewer cannot change anything");
   }
-  if ((path == "/api/silences" || path == "/api/maintenance" || path.rfind("/api/silences/", 0) == 0) &&
-      api_.silences) {
-    co_return api_response(req, api_.silences(std::string(req.method_string()), path, req.body(), who.user));
-  }
-  if ((path == "/api/rules" || path.rfind("/api/rules/", 0) == 0) && api_.rules) {
-    co_return api_response(req, api_.rules(std::string(req.method_string()), path, req.body(), who.user));
-  }
-  if (path.rfind("/api/nodes/", 0) == 0 && api_.node_resource) {
-    co_return api_response(req, api_.node_resource(std::string(req.method_string()), path, req.body()));
-  }
-  co_return handle_get(req);
+  ApiRequest request = api_request_of(req, who.user);
+  co_return api_response(req, co_await router_.dispatch(std::move(request)));
 }
 
-Response HttpServer::handle_get(const Request& req) const {
+Response HttpServer::static_file(const Request& req) const {
   std::string_view target = req.target();
-  const auto [limit, offset] = page_of(target);
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     Response res = error_response(req, http::status::method_not_allowed, "method not allowed");
     res.set(http::field::allow, "GET, HEAD");
     return res;
   }
-  if (target == "/api/health") return json_response(req, http::status::ok, api_.health());
-  if (target == "/metrics" && api_.metrics) return api_response(req, api_.metrics());
-  if (target == "/api/nodes") return json_response(req, http::status::ok, api_.nodes());
-  if (target == "/api/fleet" && api_.fleet) return json_response(req, http::status::ok, api_.fleet());
-  if (target == "/api/targets" && api_.targets) return api_response(req, api_.targets());
-  if (target == "/api/history" && api_.history) return api_response(req, api_.history(parse_query(req.target())));
-  if (target == "/api/reports" && api_.reports) return api_response(req, api_.reports(parse_query(req.target())));
-  if (target == "/api/alerts" && api_.alerts) return json_response(req, http::status::ok, api_.alerts());
-  if (target == "/api/events" && api_.events) return json_response(req, http::status::ok, api_.events(limit, offset));
-  if (target == "/api/incidents" && api_.incidents) {
-    return json_response(req, http::status::ok, api_.incidents(limit, offset));
-  }
-  if (target.rfind("/api/", 0) == 0) return error_response(req, http::status::not_found, "no such endpoint");
-
   if (!safe_path(target)) return error_response(req, http::status::bad_request, "bad path");
   std::string path = options_.web_root + std::string(target);
   if (target.back() == '/') path += "index.html";

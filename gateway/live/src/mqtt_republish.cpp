@@ -1,9 +1,12 @@
 #include "edgemon/gateway/live/mqtt_republish.h"
 
+#include <set>
+
+#include "edgemon/gateway/api/json_writer.h"
+#include "edgemon/gateway/api/node_json.h"
+
 namespace edgemon::gateway {
 namespace {
-
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 bool valid_prefix(const std::string& p) {
   return !p.empty() && p.size() <= 128 && p.find_first_of("+#") == std::string::npos && p.front() != '/' &&
@@ -56,69 +59,79 @@ bool plain_metric_name(const std::string& name) {
   return true;
 }
 
-std::string node_topic(const RepublishConfig& config, const nlohmann::json& node, const char* leaf) {
-  return config.prefix + "/" + node.value("group", "") + "/" + node.value("id", "") + "/" + leaf;
+std::string node_topic(const RepublishConfig& config, const NodeState& node, const char* leaf) {
+  return config.prefix + "/" + node.group + "/" + node.id + "/" + leaf;
 }
 
-MqttMessage state_message(const RepublishConfig& config, const nlohmann::json& node) {
-  nlohmann::json doc = node;
-  nlohmann::json values = nlohmann::json::object();
-  if (node.contains("metrics") && node["metrics"].is_array()) {
-    for (const auto& m : node["metrics"]) values[m.value("name", "")] = m.contains("value") ? m["value"] : nullptr;
-  }
-  doc["values"] = std::move(values);
-  return {node_topic(config, node, "state"), dump(doc)};
+MqttMessage state_message(const RepublishConfig& config, const NodeState& node, const NodeSummary* summary) {
+  JsonWriter w;
+  write_node(w, node, summary, /*values=*/true);
+  return {node_topic(config, node, "state"), w.take()};
 }
 
-MqttMessage availability_message(const RepublishConfig& config, const nlohmann::json& node) {
-  return {node_topic(config, node, "availability"), node.value("online", false) ? "online" : "offline"};
+MqttMessage availability_message(const RepublishConfig& config, const NodeState& node) {
+  return {node_topic(config, node, "availability"), node.online ? "online" : "offline"};
 }
 
-std::optional<MqttMessage> discovery_message(const RepublishConfig& config, const nlohmann::json& node,
+std::optional<MqttMessage> discovery_message(const RepublishConfig& config, const NodeState& node,
                                              const std::string& gateway_version) {
-  const std::string group = node.value("group", "");
-  const std::string id = node.value("id", "");
-  const std::string device_id = "edgemon_" + id_part(group) + "_" + id_part(id);
-  nlohmann::json components = nlohmann::json::object();
-  if (node.contains("metrics") && node["metrics"].is_array()) {
-    for (const auto& m : node["metrics"]) {
-      const std::string name = m.value("name", "");
-      // Numeric metrics (a value not yet measured is null; text metrics carry strings): the set
-      // stays the same as values come and go, so the discovery is not sent again for that.
-      if (!plain_metric_name(name) || !m.contains("value") || m["value"].is_string()) continue;
-      if (components.size() >= 200) break;
-      const std::string unit = m.value("unit", "");
-      const std::string key = id_part(name);
-      nlohmann::json c = {{"p", "sensor"},
-                          {"name", name},
-                          {"uniq_id", device_id + "_" + key},
-                          {"val_tpl", "{{ value_json['values']['" + name + "'] }}"},
-                          {"stat_cla", "measurement"}};
-      if (!unit.empty()) c["unit_of_meas"] = unit;
-      if (const char* cls = device_class(unit, name)) c["dev_cla"] = cls;
-      components[key] = std::move(c);
-    }
-  }
+  const std::string device_id = "edgemon_" + id_part(node.group) + "_" + id_part(node.id);
   // The device is named by the agent's display name (agent/name) when it has one.
-  std::string display = id;
-  if (node.contains("metrics") && node["metrics"].is_array()) {
-    for (const auto& m : node["metrics"]) {
-      if (m.value("name", "") == "agent/name" && m.contains("value") && m["value"].is_string() &&
-          !m["value"].get<std::string>().empty()) {
-        display = m["value"].get<std::string>();
-      }
-    }
+  std::string display = node.id;
+  if (const std::string_view name = node.text("agent/name"); !name.empty()) display = std::string(name);
+
+  JsonWriter w;
+  w.begin_object()
+      .key("dev")
+      .begin_object()
+      .key("ids")
+      .begin_array()
+      .value(device_id)
+      .end_array()
+      .member("name", display)
+      .member("mf", "edgemon")
+      .member("mdl", "edgemon-agent")
+      .member("sa", node.group)
+      .end_object()
+      .key("o")
+      .begin_object()
+      .member("name", "edgemon-gateway")
+      .member("sw", gateway_version)
+      .end_object()
+      .member("stat_t", node_topic(config, node, "state"))
+      .member("avty_t", node_topic(config, node, "availability"))
+      .key("cmps")
+      .begin_object();
+  std::set<std::string> keys{"status"};  // component ids are unique; "status" is ours
+  for (const MetricSlot& m : node.metrics) {
+    const std::string& name = m.key.name();
+    // Numeric metrics (a value not yet measured is still one; text metrics are not): the set stays
+    // the same as values come and go, so the discovery is not sent again for that.
+    if (!plain_metric_name(name) || m.type == MetricType::kString) continue;
+    if (keys.size() > 200) break;
+    if (!keys.insert(id_part(name)).second) continue;
+    w.key(id_part(name))
+        .begin_object()
+        .member("p", "sensor")
+        .member("name", name)
+        .member("uniq_id", device_id + "_" + id_part(name))
+        .member("val_tpl", "{{ value_json['values']['" + name + "'] }}")
+        .member("stat_cla", "measurement");
+    if (!m.unit.empty()) w.member("unit_of_meas", m.unit);
+    if (const char* cls = device_class(m.unit, name)) w.member("dev_cla", cls);
+    w.end_object();
   }
   // Always a status sensor: HEALTHY / DEGRADED / DOWN.
-  components["status"] = {{"p", "sensor"}, {"name", "status"}, {"uniq_id", device_id + "_status"},
-                          {"val_tpl", "{{ value_json.status }}"}};
-  const nlohmann::json payload = {
-      {"dev", {{"ids", {device_id}}, {"name", display}, {"mf", "edgemon"}, {"mdl", "edgemon-agent"}, {"sa", group}}},
-      {"o", {{"name", "edgemon-gateway"}, {"sw", gateway_version}}},
-      {"stat_t", node_topic(config, node, "state")},
-      {"avty_t", node_topic(config, node, "availability")},
-      {"cmps", std::move(components)}};
-  return MqttMessage{config.discovery_prefix + "/device/" + id_part(group) + "_" + id_part(id) + "/config", dump(payload)};
+  w.key("status")
+      .begin_object()
+      .member("p", "sensor")
+      .member("name", "status")
+      .member("uniq_id", device_id + "_status")
+      .member("val_tpl", "{{ value_json.status }}")
+      .end_object();
+  w.end_object().end_object();
+  return MqttMessage{config.discovery_prefix + "/device/" + id_part(node.group) + "_" + id_part(node.id) + "/config",
+                     w.take()};
 }
 
 }  // namespace edgemon::gateway

@@ -142,7 +142,7 @@ void WsHub::record(Frame frame) {
 }
 
 void WsHub::detach(const std::shared_ptr<WsClient>& client) {
-  if (clients_.erase(client) > 0 && clients_.empty()) left_at_ = std::chrono::steady_clock::now();
+  if (clients_.erase(client) > 0 && clients_.empty()) left_at_ = clock_.mono();
 }
 
 void WsHub::broadcast_node(std::string_view key, const std::string& node_json) {

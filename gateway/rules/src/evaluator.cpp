@@ -445,6 +445,20 @@ void Evaluator::tick(WallTime now) {
   decide_notifications(now);
 }
 
+void Evaluator::clock_stepped(Duration delta) {
+  if (delta == Duration(0)) return;
+  const auto d = std::chrono::duration_cast<WallTime::duration>(delta);
+  for (auto& [key, inst] : instances_) {
+    inst.bad_since += d;
+    if (inst.last_ts) *inst.last_ts += d;
+    if (inst.last_firing_notice) *inst.last_firing_notice += d;
+  }
+  for (auto& [key, g] : groups_) {
+    if (g.last_sent) *g.last_sent += d;
+  }
+  if (restored_at_) *restored_at_ += d;
+}
+
 void Evaluator::decide_notifications(WallTime now) {
   struct Work {
     std::vector<Instance*> fresh;      // firing, not yet announced, allowed now

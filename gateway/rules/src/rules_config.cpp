@@ -405,7 +405,9 @@ Result<Duration> parse_duration(std::string_view text) {
     else if (unit == "h") ms_per = 3'600'000;
     else if (unit == "d") ms_per = 86'400'000;
     else return make_error(ErrorCode::kInvalidArgument, bad);
-    if (n > 100LL * 365 * 86'400'000 / ms_per) return make_error(ErrorCode::kInvalidArgument, bad);
+    // At most 100 years, per part and in all ("1000d1000d..." must not overflow a time point).
+    constexpr std::int64_t kMaxMs = 100LL * 365 * 86'400'000;
+    if (n > kMaxMs / ms_per || total.count() > kMaxMs - n * ms_per) return make_error(ErrorCode::kInvalidArgument, bad);
     total += Duration(n * ms_per);
   }
   return total;

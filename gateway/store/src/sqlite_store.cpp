@@ -28,11 +28,26 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "edgemon/common/log.h"
 #include "edgemon/gateway/store/store.h"
 
 namespace edgemon::gateway {
 namespace {
+
+// node_config.config: {"ping_hosts":[...]} (schema v4).
+std::string ping_hosts_json(const std::vector<std::string>& hosts) { return nlohmann::json{{"ping_hosts", hosts}}.dump(); }
+std::optional<std::vector<std::string>> ping_hosts_from_json(const std::string& text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("ping_hosts") || !j["ping_hosts"].is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& h : j["ping_hosts"]) {
+    if (!h.is_string()) return std::nullopt;
+    out.push_back(h.get<std::string>());
+  }
+  return out;
+}
 
 constexpr const char* kLog = "store";
 constexpr std::int64_t kMinuteMs = 60'000;
@@ -594,7 +609,7 @@ class SqliteStore final : public Store {
     if (!q) return error("prepare node config").error();
     std::vector<NodeConfig> out;
     int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) out.push_back(NodeConfig{q.text(0), q.text(1), q.text(2), q.i64(3)});
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(NodeConfig{q.text(0), ping_hosts_from_json(q.text(1)), q.text(2), q.i64(3)});
     if (rc != SQLITE_DONE) return error("node config").error();
     return out;
   }
@@ -740,11 +755,17 @@ class SqliteStore final : public Store {
       if (q.step() != SQLITE_DONE) return error("save alert state");
     }
     for (const NodeConfig& c : batch.node_configs) {
+      // A configuration without hosts is one that could not be read back: never store it as an
+      // empty list (that would leave the node without targets).
+      if (!c.ping_hosts) {
+        log::warn(kLog, "node configuration without hosts not stored", {{"node", c.node}});
+        continue;
+      }
       Query q(stmt("INSERT INTO node_config(node, config, version, updated_ms) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT(node) DO UPDATE SET config = excluded.config, version = excluded.version, "
                    "updated_ms = excluded.updated_ms"));
       if (!q) return error("prepare node config");
-      q.bind(1, c.node).bind(2, c.config).bind(3, c.version).bind(4, c.updated_ms);
+      q.bind(1, c.node).bind(2, ping_hosts_json(*c.ping_hosts)).bind(3, c.version).bind(4, c.updated_ms);
       if (q.step() != SQLITE_DONE) return error("save node config");
     }
     for (const StoredRule& r : batch.rules) {

@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "edgemon/gateway/api/http_api.h"
 #include "edgemon/gateway/http/http_server.h"
 #include "temp_dir.h"
 
@@ -13,6 +18,15 @@ namespace {
 
 using testing_support::TempDir;
 constexpr std::int64_t kT0 = 1'700'000'040'000;  // 2023-11-14T22:14:00Z, a minute boundary
+
+// history_json's text, parsed (a failure to parse is a test failure: null).
+Result<nlohmann::json> history(Store& store, const HistoryQuery& q) {
+  auto text = history_json(store, q);
+  if (!text) return text.error();
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) ADD_FAILURE() << "history_json wrote invalid JSON: " << *text;
+  return j;
+}
 
 TEST(QueryParams, DecodesPercentEscapesAndPlus) {
   const QueryParams p = parse_query("/api/history?node=edgemon%2Fpi-01&metric=ping/10.0.0.1/rtt&x=a+b&bad=%zz&flag");
@@ -54,10 +68,56 @@ TEST(HistoryQuery, BadParametersNameTheParameter) {
   EXPECT_EQ(error({{"node", "g/n"}, {"metric", "m"}, {"from", "yesterday"}}).rfind("from:", 0), 0u);
   EXPECT_EQ(error({{"node", "g/n"}, {"metric", "m"}, {"from", "10"}, {"to", "5"}}).rfind("from:", 0), 0u);
   EXPECT_EQ(error({{"node", "g/n"}, {"metric", "m"}, {"step", "-1"}}).rfind("step:", 0), 0u);
+  EXPECT_EQ(error({{"node", "g/n"}, {"metric", "m"}, {"step", "x"}}).rfind("step:", 0), 0u);
   // 30 days at minute resolution is 43,200 points: too many.
   EXPECT_EQ(error({{"node", "g/n"}, {"metric", "m"}, {"from", "0"}, {"to", std::to_string(30 * 86'400'000LL)}, {"step", "60"}})
                 .rfind("step:", 0),
             0u);
+}
+
+TEST(HistoryQuery, TimesOutsideTheYears1970To9999AreRefusedWithoutOverflow) {
+  constexpr std::int64_t kMax = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+  const auto error = [](const std::string& from, const std::string& to) {
+    QueryParams p{{"node", "g/n"}, {"metric", "m"}};
+    if (!from.empty()) p["from"] = from;
+    if (!to.empty()) p["to"] = to;
+    auto r = parse_history_query(p, kT0);
+    if (r) return std::string("ok");
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;  // a 400, not a 500
+    return r.error().message;
+  };
+  const std::string min64 = std::to_string(std::numeric_limits<std::int64_t>::min());
+  const std::string max64 = std::to_string(std::numeric_limits<std::int64_t>::max());
+  const std::string kOk = std::to_string(kT0);
+  for (const std::string& bad : {min64, max64, std::string("-1"), std::to_string(kMax + 1),
+                                 std::string("9223372036854775808"), std::string("-9223372036854775809")}) {
+    EXPECT_EQ(error(bad, kOk).rfind("from:", 0), 0u) << "from=" << bad;
+    EXPECT_EQ(error("0", bad).rfind("to:", 0), 0u) << "to=" << bad;
+    EXPECT_EQ(error("", bad).rfind("to:", 0), 0u) << "to=" << bad << " (from defaults to a day before to)";
+  }
+  // Both ends at once: the first one read is named, and nothing wraps into an accepted range.
+  EXPECT_NE(error(min64, max64), "ok");
+  EXPECT_NE(error(max64, min64), "ok");
+
+  // The limits themselves are accepted.
+  auto low = parse_history_query({{"node", "g/n"}, {"metric", "m"}, {"from", "0"}, {"to", "1000"}}, kT0);
+  ASSERT_TRUE(low) << low.error().message;
+  EXPECT_EQ(low->from_ms, 0);
+  EXPECT_EQ(low->to_ms, 1000);
+  auto high = parse_history_query(
+      {{"node", "g/n"}, {"metric", "m"}, {"from", std::to_string(kMax - 3'600'000)}, {"to", std::to_string(kMax)}}, kT0);
+  ASSERT_TRUE(high) << high.error().message;
+  EXPECT_EQ(high->to_ms, kMax);
+  EXPECT_EQ(high->from_ms, kMax - 3'600'000);
+  // `to` defaults to now, `from` to a day before it: a clock outside the range is clamped to it.
+  auto early = parse_history_query({{"node", "g/n"}, {"metric", "m"}}, std::numeric_limits<std::int64_t>::min());
+  ASSERT_TRUE(early) << early.error().message;
+  EXPECT_EQ(early->to_ms, 0);
+  EXPECT_EQ(early->from_ms, 0);
+  auto late = parse_history_query({{"node", "g/n"}, {"metric", "m"}}, std::numeric_limits<std::int64_t>::max());
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_EQ(late->to_ms, kMax);
+  EXPECT_EQ(late->from_ms, kMax - 86'400'000LL);
 }
 
 TEST(HistoryJson, MinuteRollupsOfALatencySeriesComeAsUplotColumnsWithQuantiles) {
@@ -81,7 +141,7 @@ TEST(HistoryJson, MinuteRollupsOfALatencySeriesComeAsUplotColumnsWithQuantiles) 
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*store)->maintain(kT0 + 3600'000));
 
   HistoryQuery q{"g", "n", "ping/t/rtt", kT0, kT0 + 180'000, Resolution::kMinute};
-  auto j = history_json(**store, q);
+  auto j = history(**store, q);
   ASSERT_TRUE(j) << j.error().message;
   EXPECT_EQ((*j)["resolution"], "minute");
   EXPECT_EQ((*j)["step"], 60);
@@ -111,11 +171,11 @@ TEST(HistoryJson, RawSamplesHaveNoQuantileColumns) {
   m.value = 12.5;
   batch.samples.push_back(NodeSamples{"g", "n", {m}});
   ASSERT_TRUE((*store)->write(batch));
-  auto j = history_json(**store, HistoryQuery{"g", "n", "cpu/total", kT0 - 1, kT0 + 1, Resolution::kRaw});
+  auto j = history(**store, HistoryQuery{"g", "n", "cpu/total", kT0 - 1, kT0 + 1, Resolution::kRaw});
   ASSERT_TRUE(j);
   EXPECT_EQ((*j)["columns"].size(), 5u);
   EXPECT_DOUBLE_EQ((*j)["data"][1][0].get<double>(), 12.5);
-  auto none = history_json(**store, HistoryQuery{"g", "n", "no/such", kT0 - 1, kT0 + 1, Resolution::kRaw});
+  auto none = history(**store, HistoryQuery{"g", "n", "no/such", kT0 - 1, kT0 + 1, Resolution::kRaw});
   ASSERT_TRUE(none);
   EXPECT_EQ((*none)["data"][0].size(), 0u);
 }

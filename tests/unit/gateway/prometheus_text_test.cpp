@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -13,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "edgemon/gateway/api/status.h"
 #include "temp_dir.h"
 
 namespace edgemon::gateway {
@@ -330,32 +334,64 @@ TEST(PrometheusText, DropsLaterDuplicateLabelSets) {
 
 // --- the gateway's metrics --------------------------------------------------------------------
 
-Json node_summary(const std::string& key, const std::string& status) {
-  Json n = Json::parse(R"({"key":"","status":"","status_reason":"target 10.0.0.1 down","last_seen":1700000000500,
-    "uptime":{"1h":50.0,"24h":null,"7d":null,"30d":null},"rate_per_min":12.0,
-    "cpu":{"avg_5m":25.0,"max_5m":null},
-    "targets":[{"key":"","family":"ping","target":"10.0.0.1","active":true,"state":3,"up":0,
-                "loss_pct":35.0,"rtt_avg":1.5,"rtt_min":null,"rtt_max":null,"rounds":60,
-                "last_seen":1700000000000,"last_up":null,
-                "uptime":{"1h":75.0,"24h":null,"7d":null,"30d":null}}]})");
-  n["key"] = key;
-  n["status"] = status;
-  n["targets"][0]["key"] = key + "/ping/10.0.0.1";
+// A node's summary as the aggregator gives it (one ping target).
+NodeSummary node_summary(const std::string& key, NodeStatus status) {
+  NodeSummary n;
+  n.key = key;
+  n.status = status;
+  n.status_reason = "target 10.0.0.1 down";
+  n.last_seen = 1700000000500;
+  n.uptime.h1 = 50.0;
+  n.rate_per_min = 12.0;
+  n.cpu_avg_5m = 25.0;
+  TargetSummary t;
+  t.key = key + "/ping/10.0.0.1";
+  t.family = Family::kPing;
+  t.target = "10.0.0.1";
+  t.active = true;
+  t.state = 3;
+  t.up = 0;
+  t.loss_pct = 35.0;
+  t.rtt_avg = 1.5;
+  t.rounds = 60;
+  t.last_seen = 1700000000000;
+  t.uptime.h1 = 75.0;
+  n.targets.push_back(t);
   return n;
 }
 
+std::array<std::size_t, kNodeStatuses> fleet_counts(std::size_t unknown, std::size_t healthy, std::size_t degraded,
+                                                   std::size_t down) {
+  std::array<std::size_t, kNodeStatuses> c{};
+  c[static_cast<std::size_t>(NodeStatus::kUnknown)] = unknown;
+  c[static_cast<std::size_t>(NodeStatus::kHealthy)] = healthy;
+  c[static_cast<std::size_t>(NodeStatus::kDegraded)] = degraded;
+  c[static_cast<std::size_t>(NodeStatus::kDown)] = down;
+  return c;
+}
+
 TEST(GatewayMetrics, RendersASmallGatewayExactly) {
-  GatewayMetricsInput in;
-  in.version = "0.4.0";
-  in.mqtt_connected = true;
-  in.messages_accepted = 120;
-  in.rejected_by_reason = {{"missing seq", 2}};
-  in.duplicates = 1;
-  in.committed_rows = 1000;
-  in.pending_rows = 3;
-  in.fleet_summary = Json::parse(R"({"counts":{"DEGRADED":1,"DOWN":0,"HEALTHY":0,"UNKNOWN":0},"nodes":[]})");
-  in.node_summaries.push_back(node_summary("edge/pi-01", "DEGRADED"));
-  EXPECT_EQ(render_gateway_metrics(in),
+  GatewayStatus s;
+  s.version = "0.4.0";
+  s.mqtt_connected = true;
+  s.ingest.accepted = 120;
+  s.ingest.rejected = {{"missing seq", 2}};
+  s.ingest.duplicates = 1;
+  s.storage.committed_rows = 1000;
+  s.storage.pending_rows = 3;
+  s.fleet = fleet_counts(0, 0, 1, 0);
+  // The families the status table added: distinct values, so each line checks its own field.
+  s.metrics = 7;
+  s.ingest.metrics_refused_node_cap = 4;
+  s.ingest.metrics_refused_fleet_cap = 5;
+  s.ingress.queued = 6;
+  s.ingress.max_queued = 1000;  // /api/health only
+  s.ingress.backpressure_waits = 8;
+  s.history_queries = 9;
+  s.history_refused = 10;
+  s.ingest.clock_steps = 11;
+  const std::vector<NodeSummary> nodes = {node_summary("edge/pi-01", NodeStatus::kDegraded)};
+  EXPECT_EQ(metrics_text(s, nodes),
             "# HELP edgemon_build_info Always 1; the gateway's version as a label.\n"
             "# TYPE edgemon_build_info gauge\n"
             "edgemon_build_info{version=\"0.4.0\"} 1\n"
@@ -437,6 +473,30 @@ TEST(GatewayMetrics, RendersASmallGatewayExactly) {
             "# HELP edgemon_storage_maintenance_failures_total Failed history maintenance runs.\n"
             "# TYPE edgemon_storage_maintenance_failures_total counter\n"
             "edgemon_storage_maintenance_failures_total 0\n"
+            "# HELP edgemon_metrics Metrics the gateway holds over every node.\n"
+            "# TYPE edgemon_metrics gauge\n"
+            "edgemon_metrics 7\n"
+            "# HELP edgemon_metrics_refused_node_cap_total Metric names refused because their node reached limits.max_metrics_per_node.\n"
+            "# TYPE edgemon_metrics_refused_node_cap_total counter\n"
+            "edgemon_metrics_refused_node_cap_total 4\n"
+            "# HELP edgemon_metrics_refused_fleet_cap_total Metric names refused because the fleet reached limits.max_metrics_total.\n"
+            "# TYPE edgemon_metrics_refused_fleet_cap_total counter\n"
+            "edgemon_metrics_refused_fleet_cap_total 5\n"
+            "# HELP edgemon_ingress_queued_messages MQTT messages received and not yet ingested.\n"
+            "# TYPE edgemon_ingress_queued_messages gauge\n"
+            "edgemon_ingress_queued_messages 6\n"
+            "# HELP edgemon_ingress_backpressure_waits_total Times the MQTT receive thread waited because the ingest queue was full.\n"
+            "# TYPE edgemon_ingress_backpressure_waits_total counter\n"
+            "edgemon_ingress_backpressure_waits_total 8\n"
+            "# HELP edgemon_history_queries_total History queries answered by the reader thread.\n"
+            "# TYPE edgemon_history_queries_total counter\n"
+            "edgemon_history_queries_total 9\n"
+            "# HELP edgemon_history_queries_refused_total History queries refused (503) because too many were waiting.\n"
+            "# TYPE edgemon_history_queries_refused_total counter\n"
+            "edgemon_history_queries_refused_total 10\n"
+            "# HELP edgemon_clock_steps_total Steps of the wall clock the gateway detected.\n"
+            "# TYPE edgemon_clock_steps_total counter\n"
+            "edgemon_clock_steps_total 11\n"
             "# HELP edgemon_nodes Nodes by status.\n"
             "# TYPE edgemon_nodes gauge\n"
             "edgemon_nodes{status=\"UNKNOWN\"} 0\n"
@@ -488,7 +548,7 @@ TEST(GatewayMetrics, RendersASmallGatewayExactly) {
 }
 
 TEST(GatewayMetrics, EmptyFleetRendersValidOutput) {
-  const std::string out = render_gateway_metrics(GatewayMetricsInput{});
+  const std::string out = metrics_text(GatewayStatus{}, {});
   EXPECT_TRUE(exposition_problems(out).empty()) << out;
   EXPECT_NE(out.find("edgemon_build_info{version=\"\"} 1\n"), std::string::npos);
   EXPECT_NE(out.find("edgemon_nodes{status=\"DOWN\"} 0\n"), std::string::npos);
@@ -498,53 +558,108 @@ TEST(GatewayMetrics, EmptyFleetRendersValidOutput) {
 }
 
 TEST(GatewayMetrics, NodeUpFollowsStatusAndRetiredTargetsShowOnlyActiveAndUptime) {
-  GatewayMetricsInput in;
-  Json down = node_summary("g/down", "DOWN");
-  down["targets"][0]["active"] = false;
-  in.node_summaries = {node_summary("g/ok", "HEALTHY"), down, node_summary("g/new", "UNKNOWN"), nullptr};
-  const std::string out = render_gateway_metrics(in);
+  GatewayStatus s;
+  s.fleet = fleet_counts(1, 1, 0, 1);
+  NodeSummary down = node_summary("g/down", NodeStatus::kDown);
+  down.targets[0].active = false;
+  const std::vector<NodeSummary> nodes = {node_summary("g/ok", NodeStatus::kHealthy), down,
+                                          node_summary("g/new", NodeStatus::kUnknown)};
+  const std::string out = metrics_text(s, nodes);
   EXPECT_TRUE(exposition_problems(out).empty()) << out;
   EXPECT_NE(out.find("edgemon_node_up{group=\"g\",node=\"ok\"} 1\n"), std::string::npos);
   EXPECT_NE(out.find("edgemon_node_up{group=\"g\",node=\"down\"} 0\n"), std::string::npos);
   EXPECT_EQ(out.find("edgemon_node_up{group=\"g\",node=\"new\"}"), std::string::npos);
   EXPECT_NE(out.find("edgemon_node_status{group=\"g\",node=\"new\",status=\"UNKNOWN\"} 1\n"), std::string::npos);
+  EXPECT_NE(out.find("edgemon_node_status{group=\"g\",node=\"new\",status=\"HEALTHY\"} 0\n"), std::string::npos);
+  EXPECT_NE(out.find("edgemon_node_status{group=\"g\",node=\"down\",status=\"DOWN\"} 1\n"), std::string::npos);
   EXPECT_NE(out.find("edgemon_target_active{group=\"g\",node=\"down\",family=\"ping\",target=\"10.0.0.1\"} 0\n"),
             std::string::npos);
-  EXPECT_EQ(out.find("edgemon_target_up{group=\"g\",node=\"down\""), std::string::npos);
+  for (const char* hidden : {"edgemon_target_up{", "edgemon_target_state{", "edgemon_target_loss_ratio{",
+                             "edgemon_target_rtt_seconds{"}) {
+    EXPECT_EQ(out.find(std::string(hidden) + "group=\"g\",node=\"down\""), std::string::npos) << hidden;
+    EXPECT_NE(out.find(std::string(hidden) + "group=\"g\",node=\"ok\""), std::string::npos) << hidden;
+  }
   EXPECT_NE(out.find("edgemon_target_uptime_ratio{group=\"g\",node=\"down\",family=\"ping\",target=\"10.0.0.1\",window=\"1h\"}"),
             std::string::npos);
-  // No "counts" in fleet_summary: counted from the summaries.
+  // edgemon_nodes is the fleet's count by status (the aggregator's), not a count of `nodes`.
   EXPECT_NE(out.find("edgemon_nodes{status=\"HEALTHY\"} 1\n"), std::string::npos);
   EXPECT_NE(out.find("edgemon_nodes{status=\"UNKNOWN\"} 1\n"), std::string::npos);
+  EXPECT_NE(out.find("edgemon_nodes{status=\"DEGRADED\"} 0\n"), std::string::npos);
+  EXPECT_NE(out.find("edgemon_nodes{status=\"DOWN\"} 1\n"), std::string::npos);
 }
 
-// Device-supplied strings at their worst, plus summaries with fields of the wrong type.
-GatewayMetricsInput hostile_input() {
-  GatewayMetricsInput in;
-  in.version = "1.0\"\\\n<script>";
-  in.rejected_by_reason = {{"bad \"topic\"\n\\", 1}, {"\xFF\xFE", 2}, {"\xFE\xFF", 3}, {"", 4}};
+TEST(GatewayMetrics, MissingValuesAreLeftOutAndEveryFamilyAndWindowIsWritten) {
+  NodeSummary n = node_summary("g/n", NodeStatus::kHealthy);
+  n.uptime = UptimePct{99.0, 98.0, 97.0, 96.0};
+  n.cpu_max_5m = 50.0;
+  n.targets[0].family = Family::kHttp;
+  n.targets[0].target = "api.lan";
+  n.targets[0].rtt_min = 1.0;
+  n.targets[0].rtt_max = 2.0;
+  n.targets[0].uptime = UptimePct{90.0, std::nullopt, 70.0, std::nullopt};
+  NodeSummary bare;  // a node known from stored uptime only
+  bare.key = "g/bare";
+  const std::vector<NodeSummary> nodes = {n, bare};
+  const std::string out = metrics_text(GatewayStatus{}, nodes);
+  EXPECT_TRUE(exposition_problems(out).empty()) << out;
+  for (const char* line : {
+           "edgemon_node_uptime_ratio{group=\"g\",node=\"n\",window=\"1h\"} 0.99\n",
+           "edgemon_node_uptime_ratio{group=\"g\",node=\"n\",window=\"24h\"} 0.98\n",
+           "edgemon_node_uptime_ratio{group=\"g\",node=\"n\",window=\"7d\"} 0.97\n",
+           "edgemon_node_uptime_ratio{group=\"g\",node=\"n\",window=\"30d\"} 0.96\n",
+           "edgemon_node_cpu_usage_ratio{group=\"g\",node=\"n\",stat=\"max_5m\"} 0.5\n",
+           "edgemon_target_rtt_seconds{group=\"g\",node=\"n\",family=\"http\",target=\"api.lan\",stat=\"avg\"} 0.0015\n",
+           "edgemon_target_rtt_seconds{group=\"g\",node=\"n\",family=\"http\",target=\"api.lan\",stat=\"min\"} 0.001\n",
+           "edgemon_target_rtt_seconds{group=\"g\",node=\"n\",family=\"http\",target=\"api.lan\",stat=\"max\"} 0.002\n",
+           "edgemon_target_uptime_ratio{group=\"g\",node=\"n\",family=\"http\",target=\"api.lan\",window=\"1h\"} 0.9\n",
+           "edgemon_target_uptime_ratio{group=\"g\",node=\"n\",family=\"http\",target=\"api.lan\",window=\"7d\"} 0.7\n",
+           "edgemon_node_status{group=\"g\",node=\"bare\",status=\"UNKNOWN\"} 1\n",
+       }) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << out;
+  }
+  EXPECT_EQ(out.find("window=\"24h\"} ", out.find("family=\"http\"")), std::string::npos) << "null windows are left out";
+  EXPECT_EQ(count(out, "edgemon_target_uptime_ratio{"), 2u);
+  // The bare node: only its status family, nothing written as 0 for what it does not have.
+  EXPECT_EQ(count(out, "node=\"bare\""), 4u) << out;
+}
+
+// Device-supplied strings at their worst, and numbers that are not finite.
+GatewayStatus hostile_status() {
+  GatewayStatus s;
+  s.version = "1.0\"\\\n<script>";
+  s.ingest.rejected = {{"bad \"topic\"\n\\", 1}, {"\xFF\xFE", 2}, {"\xFE\xFF", 3}, {"", 4}};
+  s.fleet = fleet_counts(0, 0, 0, 2);
+  return s;
+}
+
+std::vector<NodeSummary> hostile_nodes() {
   const std::vector<std::string> nasty = {
       "pi\"01",  "pi\\01",       "pi\n01",     "<script>alert('x')</script>", "pi\xFF",  "pi\xFE",
       "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", std::string("nul\0x", 5), "cr\r", "a/b/c", "\xE2\x82",
       "ok",      "{}=,\"",       "\\",         "\\\"",                          "é€😀",     "",        "x y"};
+  const Family families[] = {Family::kPing, Family::kTcp, Family::kHttp, Family::kGrpc, Family::kDns, Family::kTls};
+  std::vector<NodeSummary> out;
+  std::size_t i = 0;
   for (const std::string& s : nasty) {
-    Json n = node_summary("grp\"\n" + s + "/" + s, "HEALTHY");
-    n["targets"][0]["target"] = s;
-    n["targets"][0]["family"] = s;
-    n["targets"].push_back(n["targets"][0]);  // a duplicate target
-    n["targets"].push_back({{"family", 7}, {"target", nullptr}, {"up", "1"}, {"uptime", "x"}});
-    n["cpu"] = {{"avg_5m", std::nan("")}, {"max_5m", HUGE_VAL}};
-    in.node_summaries.push_back(n);
+    NodeSummary n = node_summary("grp\"\n" + s + "/" + s, NodeStatus::kHealthy);
+    n.targets[0].target = s;
+    n.targets[0].family = families[i++ % std::size(families)];
+    n.targets.push_back(n.targets[0]);  // a duplicate target
+    n.targets.push_back(TargetSummary{});  // everything empty
+    n.cpu_avg_5m = std::nan("");
+    n.cpu_max_5m = HUGE_VAL;
+    n.rate_per_min = -HUGE_VAL;
+    n.uptime.h24 = std::nan("");
+    n.targets[0].rtt_max = HUGE_VAL;
+    out.push_back(n);
   }
-  in.node_summaries.push_back(Json{{"key", 5}});
-  in.node_summaries.push_back(Json::array());
-  in.node_summaries.push_back(node_summary("nogroup", "DEGRADED"));
-  in.fleet_summary = Json{{"counts", {{"HEALTHY", "many"}, {"DOWN", 2}}}};
-  return in;
+  out.push_back(node_summary("nogroup", NodeStatus::kDegraded));
+  out.push_back(node_summary("", NodeStatus::kDown));
+  return out;
 }
 
 TEST(GatewayMetrics, HostileStringsRenderWellFormedText) {
-  const std::string out = render_gateway_metrics(hostile_input());
+  const std::string out = metrics_text(hostile_status(), hostile_nodes());
   const auto problems = exposition_problems(out);
   EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems) << "\n" << out;
   EXPECT_NE(out.find("edgemon_build_info{version=\"1.0\\\"\\\\\\n<script>\"} 1\n"), std::string::npos);
@@ -554,7 +669,159 @@ TEST(GatewayMetrics, HostileStringsRenderWellFormedText) {
   EXPECT_NE(out.find("edgemon_nodes{status=\"HEALTHY\"} 0\n"), std::string::npos);
   EXPECT_NE(out.find("stat=\"avg_5m\"} NaN\n"), std::string::npos);
   EXPECT_NE(out.find("stat=\"max_5m\"} +Inf\n"), std::string::npos);
+  EXPECT_NE(out.find("edgemon_messages_rejected_total{reason=\"bad \\\"topic\\\"\\n\\\\\"} 1\n"), std::string::npos);
+  // /api/health from the same status is valid JSON with the strings intact (invalid UTF-8 repaired).
+  const Json health = Json::parse(health_json(hostile_status()));
+  EXPECT_EQ(health["version"], "1.0\"\\\n<script>");
+  EXPECT_EQ(health["rejected_by_reason"]["bad \"topic\"\n\\"], 1);
 }
+
+// Series name with labels -> value, from exposition text.
+std::map<std::string, std::string> samples_of(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::size_t sp = line.rfind(' ');
+    EXPECT_TRUE(out.emplace(line.substr(0, sp), line.substr(sp + 1)).second) << line;
+  }
+  return out;
+}
+
+TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
+  // Every counter a distinct value, so a field wired to the wrong place shows.
+  GatewayStatus s;
+  s.version = "9.9.9";
+  s.mqtt_connected = true;
+  s.nodes = 3;
+  s.ingest.accepted = 1001;
+  s.ingest.duplicates = 1002;
+  s.ingest.gaps = 1003;
+  s.ingest.rebirth_requests = 1004;
+  s.ingest.metrics_refused_node_cap = 1005;
+  s.ingest.metrics_refused_fleet_cap = 1006;
+  s.ingest.notifications = 1007;
+  s.ingest.clock_steps = 1008;
+  s.ingest.rejected = {{"bad topic", 1009}, {"too big", 1010}};
+  s.restore_failures = 1011;
+  s.alerts_active = 1012;
+  s.rules = 1013;
+  s.dropped_subjects = 1014;
+  s.metrics = 1015;
+  s.ws.clients = 1016;
+  s.ws.frames_sent = 1017;
+  s.ws.coalesced = 1018;
+  s.ws.resyncs = 1019;
+  s.ws.dropped = 1020;
+  s.ws.revoked = 1021;
+  s.ws.resumes = 1022;
+  s.storage.committed_rows = 1023;
+  s.storage.committed_batches = 1024;
+  s.storage.write_failures = 1025;
+  s.storage.dropped_rows = 1026;
+  s.storage.pending_rows = 1027;
+  s.storage.maintenance_runs = 1028;
+  s.storage.maintenance_failures = 1029;
+  s.storage.storage_ok = false;
+  s.storage.last_error = "disk full";
+  s.ingress.queued = 1030;
+  s.ingress.max_queued = 1031;
+  s.ingress.backpressure_waits = 1032;
+  s.history_queries = 1033;
+  s.history_refused = 1034;
+  s.schema_version = 7;
+  s.fleet = fleet_counts(1035, 1036, 1037, 1038);
+
+  struct Both {
+    const char* health;  // JSON pointer into /api/health
+    const char* metric;  // series in /metrics; nullptr: /api/health only
+    Json value;          // in /api/health; /metrics has the number (true 1, false 0)
+  };
+  const std::vector<Both> table = {
+      {"/mqtt_connected", "edgemon_mqtt_connected", true},
+      {"/messages_accepted", "edgemon_messages_accepted_total", 1001},
+      {"/duplicates", "edgemon_messages_duplicate_total", 1002},
+      {"/sequence_gaps", "edgemon_sequence_gaps_total", 1003},
+      {"/rebirth_requests", "edgemon_rebirth_requests_total", 1004},
+      {"/limits/metrics_refused_node_cap", "edgemon_metrics_refused_node_cap_total", 1005},
+      {"/limits/metrics_refused_fleet_cap", "edgemon_metrics_refused_fleet_cap_total", 1006},
+      {"/notifications", "edgemon_notifications_total", 1007},
+      {"/clock_steps", "edgemon_clock_steps_total", 1008},
+      {"/rejected_by_reason/bad topic", "edgemon_messages_rejected_total{reason=\"bad topic\"}", 1009},
+      {"/rejected_by_reason/too big", "edgemon_messages_rejected_total{reason=\"too big\"}", 1010},
+      {"/messages_rejected", nullptr, 1009 + 1010},  // /metrics has it by reason (above)
+      {"/restore_failures", "edgemon_restore_failures_total", 1011},
+      {"/alerts_active", "edgemon_alerts_active", 1012},
+      {"/rules", "edgemon_rules", 1013},
+      {"/dropped_subjects", "edgemon_aggregator_dropped_subjects_total", 1014},
+      {"/limits/metrics", "edgemon_metrics", 1015},
+      {"/ws_clients", "edgemon_websocket_clients", 1016},
+      {"/ws/clients", "edgemon_websocket_clients", 1016},
+      {"/ws/frames_sent", "edgemon_websocket_frames_sent_total", 1017},
+      {"/ws/frames_coalesced", "edgemon_websocket_frames_coalesced_total", 1018},
+      {"/ws/resyncs", "edgemon_websocket_resyncs_total", 1019},
+      {"/ws/clients_dropped", "edgemon_websocket_clients_dropped_total", 1020},
+      {"/ws/clients_revoked", "edgemon_websocket_clients_revoked_total", 1021},
+      {"/ws/resumes", "edgemon_websocket_resumes_total", 1022},
+      {"/storage/ok", "edgemon_storage_ok", false},
+      {"/storage/committed_rows", "edgemon_storage_committed_rows_total", 1023},
+      {"/storage/committed_batches", "edgemon_storage_committed_batches_total", 1024},
+      {"/storage/write_failures", "edgemon_storage_write_failures_total", 1025},
+      {"/store_failures", "edgemon_storage_write_failures_total", 1025},
+      {"/storage/dropped_rows", "edgemon_storage_dropped_rows_total", 1026},
+      {"/storage/pending_rows", "edgemon_storage_pending_rows", 1027},
+      {"/storage/maintenance_runs", "edgemon_storage_maintenance_runs_total", 1028},
+      {"/storage/maintenance_failures", "edgemon_storage_maintenance_failures_total", 1029},
+      {"/ingress/queued", "edgemon_ingress_queued_messages", 1030},
+      {"/ingress/max_queued", nullptr, 1031},  // a setting, not a measurement
+      {"/ingress/backpressure_waits", "edgemon_ingress_backpressure_waits_total", 1032},
+      {"/history/queries", "edgemon_history_queries_total", 1033},
+      {"/history/refused_busy", "edgemon_history_queries_refused_total", 1034},
+      {"/fleet/UNKNOWN", "edgemon_nodes{status=\"UNKNOWN\"}", 1035},
+      {"/fleet/HEALTHY", "edgemon_nodes{status=\"HEALTHY\"}", 1036},
+      {"/fleet/DEGRADED", "edgemon_nodes{status=\"DEGRADED\"}", 1037},
+      {"/fleet/DOWN", "edgemon_nodes{status=\"DOWN\"}", 1038},
+      {"/version", "edgemon_build_info{version=\"9.9.9\"}", "9.9.9"},  // /metrics: 1 with the label
+      {"/nodes", nullptr, 3},
+      {"/schema_version", nullptr, 7},
+      {"/status", nullptr, "ok"},
+      {"/storage/last_error", nullptr, "disk full"},
+  };
+
+  const std::string health_text = health_json(s);
+  const Json health = Json::parse(health_text);
+  const std::string metrics = metrics_text(s, {});
+  EXPECT_TRUE(exposition_problems(metrics).empty()) << metrics;
+  const std::map<std::string, std::string> series = samples_of(metrics);
+
+  std::set<std::string> known_health, known_metrics;
+  for (const Both& b : table) {
+    known_health.insert(b.health);
+    const Json::json_pointer ptr(b.health);
+    ASSERT_TRUE(health.contains(ptr)) << b.health << " missing from " << health_text;
+    EXPECT_EQ(health.at(ptr), b.value) << b.health;
+    if (b.metric == nullptr) continue;
+    known_metrics.insert(b.metric);
+    const auto it = series.find(b.metric);
+    ASSERT_NE(it, series.end()) << b.metric << " missing from\n" << metrics;
+    const std::string want = b.value.is_boolean() ? (b.value.get<bool>() ? "1" : "0")
+                             : b.value.is_string() ? "1"
+                                                   : std::to_string(b.value.get<std::uint64_t>());
+    EXPECT_EQ(it->second, want) << b.metric << " vs " << b.health;
+  }
+  // Nothing on either side that the other (or this table) does not account for.
+  const Json flat = health.flatten();
+  for (const auto& [pointer, value] : flat.items()) {
+    EXPECT_TRUE(known_health.count(pointer)) << "/api/health has " << pointer << " = " << value.dump()
+                                             << "; /metrics should show it too (or add it here as health-only)";
+  }
+  for (const auto& [name, value] : series) {
+    EXPECT_TRUE(known_metrics.count(name)) << "/metrics has " << name << " " << value
+                                           << "; /api/health should show it too";
+  }
+}
+
 
 // promtool from Debian's prometheus package (.ci/deps extracts it); ctest runs this as
 // unit.promtool_render with EDGEMON_PROMTOOL set, and skips it elsewhere.
@@ -562,7 +829,7 @@ TEST(PromtoolRender, HostileFleetPassesPromtoolCheckMetrics) {
   const char* promtool = std::getenv("EDGEMON_PROMTOOL");
   if (promtool == nullptr || *promtool == '\0') GTEST_SKIP() << "EDGEMON_PROMTOOL not set";
   TempDir dir;
-  const std::string metrics = dir.write("metrics.txt", render_gateway_metrics(hostile_input()));
+  const std::string metrics = dir.write("metrics.txt", metrics_text(hostile_status(), hostile_nodes()));
   const std::string output = dir.file("promtool.out");
   const std::string cmd = "'" + std::string(promtool) + "' check metrics < '" + metrics + "' > '" + output + "' 2>&1";
   const int status = std::system(cmd.c_str());

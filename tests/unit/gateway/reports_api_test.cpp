@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "edgemon/gateway/api/http_api.h"
 #include "edgemon/gateway/http/http_server.h"
 #include "temp_dir.h"
 
@@ -14,6 +18,14 @@ namespace {
 using testing_support::TempDir;
 constexpr std::int64_t kDay = 86'400'000;
 constexpr std::int64_t kNov15 = 1'700'006'400'000;  // 2023-11-15T00:00:00Z
+
+// reports_json's text, parsed; invalid JSON fails the test (and parses as a discarded value).
+nlohmann::json parsed_reports(std::span<const DailyReport> rows, const ReportQuery& q) {
+  const std::string text = reports_json(rows, q);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "reports_json wrote invalid JSON: " << text;
+  return j;
+}
 
 std::string error_of(const QueryParams& p) {
   auto r = parse_report_query(p, kNov15 + 3600'000, 99.9);
@@ -77,7 +89,7 @@ TEST(ReportExport, CsvQuotesEveryTextCellAndDefusesFormulas) {
             "2023-11-14,\"'=HYPERLINK(\"\"x\"\")/n\",node,100.0000,A,true,0,0,,\r\n"
             "2023-11-14,\"g/n/ping/<script>alert(1)</script>\",target,95.5000,C,false,0,0,1.2500,4.5000\r\n"
             "2023-11-14,\"'-cmd,with\nnewline\",node,50.0000,F,false,0,0,,\r\n");
-  const nlohmann::json j = reports_json(rows, q);
+  const nlohmann::json j = parsed_reports(rows, q);
   EXPECT_EQ(j["reports"][1]["kind"], "target");
   EXPECT_EQ(j["reports"][1]["grade"], "C");
   EXPECT_EQ(j["reports"][0]["avg_rtt_ms"], nullptr);
@@ -100,7 +112,7 @@ TEST(ReportExport, ReportsFromTheStoreForACompleteDay) {
   ASSERT_TRUE(q);
   auto rows = (*store)->daily_reports(q->from_day, q->to_day);
   ASSERT_TRUE(rows) << rows.error().message;
-  const nlohmann::json j = reports_json(*rows, *q);
+  const nlohmann::json j = parsed_reports(*rows, *q);
   ASSERT_EQ(j["reports"].size(), 2u) << j.dump();
   EXPECT_EQ(j["reports"][0]["subject"], "g/n");
   EXPECT_NEAR(j["reports"][0]["uptime_pct"].get<double>(), 100.0 * 23 / 24, 1e-9);

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -437,7 +439,7 @@ TEST_F(SqliteStoreV3Test, BatchWriteIsAllOrNothing) {
   b.uptime.push_back(UptimeDelta{"plant/pi-1", kDayStart, 10, 10});
   b.incidents.push_back(StoredIncident{"plant/pi-1", "r", "T", "warning", kDayStart, std::nullopt});
   b.alert_state = std::string("{\"v\":1}");
-  b.node_configs.push_back(NodeConfig{"plant/pi-1", R"({"ping_hosts":["10.0.0.1"]})", "api-1", kDayStart});
+  b.node_configs.push_back(NodeConfig{"plant/pi-1", std::vector<std::string>{"10.0.0.1"}, "api-1", kDayStart});
   b.events.push_back(StoredEvent{kDayStart, "plant/pi-1", "r", "T", "ok", "firing", "x", "warning", false});
   b.events.push_back(StoredEvent{kDayStart, "boom", "r", "T", "ok", "firing", "x", "warning", false});
   EXPECT_EQ(b.rows(), 9u);
@@ -474,10 +476,16 @@ TEST_F(SqliteStoreV3Test, NodeConfigsAreUpsertedByNodeAndKeptAcrossReopen) {
     auto store = open();
     ASSERT_NE(store, nullptr);
     WriteBatch b;
-    b.node_configs.push_back(NodeConfig{"plant/pi-2", R"({"ping_hosts":[]})", "api-1", 10});
-    b.node_configs.push_back(NodeConfig{"plant/pi-1", R"({"ping_hosts":["a"]})", "api-2", 20});
-    b.node_configs.push_back(NodeConfig{"plant/pi-1", R"({"ping_hosts":["a","b"]})", "api-3", 30});  // later wins
+    b.node_configs.push_back(NodeConfig{"plant/pi-2", std::vector<std::string>{}, "api-1", 10});
+    b.node_configs.push_back(NodeConfig{"plant/pi-1", std::vector<std::string>{"a"}, "api-2", 20});
+    b.node_configs.push_back(NodeConfig{"plant/pi-1", std::vector<std::string>{"a", "b"}, "api-3", 30});  // later wins
     ASSERT_TRUE(store->write(b).ok());
+  }
+  {
+    // The stored form (schema v4) is what older gateways wrote and read: {"ping_hosts":[...]}.
+    RawDb raw(path_);
+    EXPECT_EQ(raw.text("SELECT config FROM node_config WHERE node = 'plant/pi-1'"), R"({"ping_hosts":["a","b"]})");
+    EXPECT_EQ(raw.text("SELECT config FROM node_config WHERE node = 'plant/pi-2'"), R"({"ping_hosts":[]})");
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
@@ -485,10 +493,47 @@ TEST_F(SqliteStoreV3Test, NodeConfigsAreUpsertedByNodeAndKeptAcrossReopen) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].node, "plant/pi-1");
-  EXPECT_EQ((*all)[0].config, R"({"ping_hosts":["a","b"]})");
+  EXPECT_EQ((*all)[0].ping_hosts, (std::optional<std::vector<std::string>>(std::vector<std::string>{"a", "b"})));
   EXPECT_EQ((*all)[0].version, "api-3");
   EXPECT_EQ((*all)[0].updated_ms, 30);
   EXPECT_EQ((*all)[1].node, "plant/pi-2");
+  EXPECT_EQ((*all)[1].ping_hosts, (std::optional<std::vector<std::string>>(std::vector<std::string>{})))
+      << "an empty list is a list, not an unreadable row";
+}
+
+TEST_F(SqliteStoreV3Test, UnreadableNodeConfigRowsComeBackWithoutHosts) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.node_configs.push_back(NodeConfig{"plant/ok", std::vector<std::string>{"10.0.0.1"}, "api-1", 10});
+    ASSERT_TRUE(store->write(b).ok());
+  }
+  {
+    // Rows no gateway would write: damaged text, the wrong shape, a non-string host.
+    RawDb raw(path_);
+    raw.exec("INSERT INTO node_config(node, config, version, updated_ms) VALUES "
+             "('plant/a-garbage', 'not json', 'api-2', 20), "
+             "('plant/b-object', '{}', 'api-3', 30), "
+             "('plant/c-not-array', '{\"ping_hosts\":\"10.0.0.1\"}', 'api-4', 40), "
+             "('plant/d-number', '{\"ping_hosts\":[\"a\",7]}', 'api-5', 50), "
+             "('plant/e-array', '[\"10.0.0.1\"]', 'api-6', 60)");
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto all = store->node_configs();
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 6u);
+  const char* unreadable[] = {"plant/a-garbage", "plant/b-object", "plant/c-not-array", "plant/d-number", "plant/e-array"};
+  for (std::size_t i = 0; i < std::size(unreadable); ++i) {
+    EXPECT_EQ((*all)[i].node, unreadable[i]);
+    EXPECT_EQ((*all)[i].ping_hosts, std::nullopt) << unreadable[i];
+  }
+  // The rest of an unreadable row is still read, and a readable row next to them is intact.
+  EXPECT_EQ((*all)[0].version, "api-2");
+  EXPECT_EQ((*all)[0].updated_ms, 20);
+  EXPECT_EQ((*all)[5].node, "plant/ok");
+  EXPECT_EQ((*all)[5].ping_hosts, (std::optional<std::vector<std::string>>(std::vector<std::string>{"10.0.0.1"})));
 }
 
 TEST_F(SqliteStoreV3Test, ApiRulesAreUpsertedAndRemovedInOrderAndKeptAcrossReopen) {

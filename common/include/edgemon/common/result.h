@@ -16,6 +16,7 @@ enum class ErrorCode {
   kPermissionDenied,  // missing capability or file permission
   kUnavailable,       // transient: peer gone, would block, try later
   kResourceExhausted, // disk full, queue full
+  kConflict,          // exists already, or is not this caller's to change (read-only)
   kIo,                // any other system call failure
   kInternal,          // a bug: should not happen
 };

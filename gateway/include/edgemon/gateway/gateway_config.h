@@ -7,6 +7,7 @@
 #include "edgemon/common/config_reader.h"
 #include "edgemon/common/log.h"
 #include "edgemon/common/result.h"
+#include "edgemon/gateway/core/ingest.h"
 #include "edgemon/gateway/live/mqtt_republish.h"
 #include "edgemon/gateway/store/store.h"
 #include "edgemon/notify/notify_config.h"
@@ -35,6 +36,9 @@ struct GatewayConfig {
   notify::NotifyConfig notify;              // [notify.webhook], [notify.email], [notify.mqtt]
   RepublishConfig republish;                // [republish]: readable JSON and Home Assistant discovery
   auth::AuthConfig auth;                    // [auth]: first admin, sessions, origins (docs/auth.md)
+  IngestLimits limits;                      // [limits]: caps per account, group, node and fleet
+  std::size_t ingress_queue_messages = 20'000;        // [limits] ingress_queue_messages
+  std::size_t ingress_queue_bytes = 64 * 1024 * 1024;  // [limits] ingress_queue_bytes
 };
 
 // Errors: kInvalidArgument listing each bad key with file:line.

@@ -148,6 +148,10 @@ class Authenticator {
                              std::string_view client_addr, std::string_view keep_session);
   // Refuses to demote the last admin (kInvalidArgument).
   Status set_role(std::string_view name, Role role);
+  // PATCH /api/users/<name>: a new password and/or role, all or nothing. Everything that can be
+  // refused (password policy, unknown user, demoting the last admin) is checked before anything
+  // changes. Errors: as set_password() and set_role().
+  Status update_user(std::string_view name, std::optional<std::string_view> new_password, std::optional<Role> role);
   // Refuses to delete the last admin (kInvalidArgument). Deletes the user's sessions.
   Status delete_user(std::string_view name);
   Result<std::vector<UserInfo>> list_users();

@@ -118,6 +118,11 @@ class Evaluator {
   void node_online(std::string_view node, WallTime at);
   void node_offline(std::string_view node, WallTime at);
   void tick(WallTime now);
+  // The wall clock stepped by `delta` (new - old), e.g. NTP on a board without an RTC. Moves the
+  // times that measure intervals (bad since, last sample, last notice, group repeat, restore) by
+  // it, so a `for` duration, an absence timer, a cooldown or a repeat interval neither jumps nor
+  // freezes. Times already reported (alert since, incident start) keep their values.
+  void clock_stepped(Duration delta);
 
   // Returns the silence's id (assigned when s.id is 0). Expired silences stop applying by themselves.
   std::uint64_t add_silence(Silence s);

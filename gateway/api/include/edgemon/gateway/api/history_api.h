@@ -12,9 +12,8 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "edgemon/common/result.h"
+#include "edgemon/gateway/api/http_api.h"
 #include "edgemon/gateway/store/store.h"
 
 namespace edgemon::gateway {
@@ -30,14 +29,14 @@ struct HistoryQuery {
 
 inline constexpr std::size_t kMaxHistoryPoints = 20000;
 
-// Errors: kInvalidArgument naming the parameter.
-Result<HistoryQuery> parse_history_query(const std::map<std::string, std::string>& params, std::int64_t now_ms);
+// Errors: kInvalidArgument naming the parameter. Times must lie in 1970..9999 (ms since the epoch).
+Result<HistoryQuery> parse_history_query(const QueryParams& params, std::int64_t now_ms);
 
 // {"node","metric","from","to","resolution":"raw|minute|hour","step":s,"truncated":bool,
 //  "columns":["time","avg","min","max","count",("p10","p25","p50","p75","p90")],
 //  "data":[[unix seconds...],[avg...],[min...],[max...],[count...],(quantile columns)]}
 // Empty buckets are null. Quantile columns are present when the series has a distribution (ms).
-// Errors: the store's.
-Result<nlohmann::json> history_json(Store& store, const HistoryQuery& query);
+// Runs on the history reader's thread (store/store_reader.h). Errors: the store's.
+Result<std::string> history_json(Store& store, const HistoryQuery& query);
 
 }  // namespace edgemon::gateway

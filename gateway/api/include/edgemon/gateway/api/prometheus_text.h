@@ -1,5 +1,5 @@
 // Prometheus text exposition format 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`): a small
-// writer, and the gateway's /metrics rendered from a plain input struct.
+// writer. The gateway's /metrics is written with it by status.h.
 //
 // PrometheusText takes untrusted strings (node ids, target names come from devices) and never
 // emits text a scraper would reject:
@@ -26,7 +26,6 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,69 +83,5 @@ class PrometheusText {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// What /metrics shows, gathered by the gateway on its io thread. Plain data so it can be built in
-// tests without a gateway.
-struct GatewayMetricsInput {
-  std::string version;
-  bool mqtt_connected = false;
-  std::uint64_t messages_accepted = 0;
-  std::map<std::string, std::uint64_t> rejected_by_reason;
-  std::uint64_t duplicates = 0;
-  std::uint64_t sequence_gaps = 0;
-  std::uint64_t rebirth_requests = 0;
-  std::uint64_t notifications = 0;
-  std::uint64_t restore_failures = 0;
-  std::size_t ws_clients = 0;
-  // WsHub::stats()
-  std::uint64_t ws_frames_sent = 0;
-  std::uint64_t ws_coalesced = 0;
-  std::uint64_t ws_resyncs = 0;
-  std::uint64_t ws_dropped = 0;
-  std::uint64_t ws_revoked = 0;
-  std::uint64_t ws_resumes = 0;
-  std::size_t alerts_active = 0;
-  std::size_t rules = 0;
-  std::uint64_t dropped_subjects = 0;  // Aggregator::dropped_subjects()
-
-  // StoreWriterStats
-  bool storage_ok = true;
-  std::uint64_t committed_rows = 0;
-  std::uint64_t committed_batches = 0;
-  std::uint64_t pending_rows = 0;
-  std::uint64_t dropped_rows = 0;
-  std::uint64_t write_failures = 0;
-  std::uint64_t maintenance_runs = 0;
-  std::uint64_t maintenance_failures = 0;
-
-  // Aggregator::fleet_summary() (only "counts" is read), and Aggregator::node_summary() of each
-  // node (null entries are skipped). Fields of the wrong type are treated as missing.
-  nlohmann::json fleet_summary;
-  std::vector<nlohmann::json> node_summaries;
-};
-
-// Families (prefix edgemon_; G gauge, C counter; ratios 0..1, times in seconds):
-//   build_info{version} G =1 · mqtt_connected G · messages_accepted_total C ·
-//   messages_rejected_total{reason} C · messages_duplicate_total C · sequence_gaps_total C ·
-//   rebirth_requests_total C · notifications_total C · restore_failures_total C ·
-//   websocket_clients G · websocket_frames_sent_total C · websocket_frames_coalesced_total C ·
-//   websocket_resyncs_total C · websocket_clients_dropped_total C · websocket_clients_revoked_total C ·
-//   websocket_resumes_total C · alerts_active G · rules G · aggregator_dropped_subjects_total C ·
-//   storage_ok G · storage_committed_rows_total C · storage_committed_batches_total C ·
-//   storage_pending_rows G · storage_dropped_rows_total C · storage_write_failures_total C ·
-//   storage_maintenance_runs_total C · storage_maintenance_failures_total C ·
-//   nodes{status} G (all four statuses, 0 when none)
-// Per node, labels {group,node} (from "key" = "<group>/<node>", split at the first '/'):
-//   node_up G (1 HEALTHY or DEGRADED, 0 DOWN, absent while UNKNOWN) ·
-//   node_status{status} G one-hot over UNKNOWN/HEALTHY/DEGRADED/DOWN ·
-//   node_last_seen_timestamp_seconds G · node_uptime_ratio{window=1h|24h|7d|30d} G ·
-//   node_cpu_usage_ratio{stat=avg_5m|max_5m} G · node_messages_per_minute G
-// Per target, labels {group,node,family,target}:
-//   target_active G (0 once retired; a retired target shows only active and uptime) ·
-//   target_up G · target_state G (the agent's code: 0 unknown, 1 up, 2 degraded, 3 down) ·
-//   target_loss_ratio G · target_rtt_seconds{stat=avg|min|max} G ·
-//   target_last_seen_timestamp_seconds G · target_uptime_ratio{window} G
-// A value the summary has as null is left out (no sample), never written as 0 or NaN.
-std::string render_gateway_metrics(const GatewayMetricsInput& in);
 
 }  // namespace edgemon::gateway

@@ -17,9 +17,8 @@
 #include <span>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "edgemon/common/result.h"
+#include "edgemon/gateway/api/http_api.h"
 #include "edgemon/gateway/store/store.h"
 
 namespace edgemon::gateway {
@@ -32,14 +31,14 @@ struct ReportQuery {
 };
 
 // Errors: kInvalidArgument naming the parameter.
-Result<ReportQuery> parse_report_query(const std::map<std::string, std::string>& params, std::int64_t now_ms,
+Result<ReportQuery> parse_report_query(const QueryParams& params, std::int64_t now_ms,
                                        double default_sla_pct);
 
 const char* grade_of(double uptime_pct);
 
 // {"from","to","sla":…,"reports":[{"day","subject","kind":"node"|"target","uptime_pct","grade","sla_met",
 //  "good","total","downtime_ms","incidents","avg_rtt_ms","loss_pct"}]}
-nlohmann::json reports_json(std::span<const DailyReport> reports, const ReportQuery& query);
+std::string reports_json(std::span<const DailyReport> reports, const ReportQuery& query);
 // Header: day,subject,kind,uptime_pct,grade,sla_met,downtime_ms,incidents,avg_rtt_ms,loss_pct
 std::string reports_csv(std::span<const DailyReport> reports, const ReportQuery& query);
 

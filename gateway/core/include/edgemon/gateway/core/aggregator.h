@@ -1,13 +1,18 @@
 // Aggregator: per node and per probe target, rolling windows, uptime % over 1 h / 24 h / 7 d / 30 d,
 // node status (UNKNOWN / HEALTHY / DEGRADED / DOWN) and last seen.
 //
-// Single-threaded (lives on the gateway's io thread), no I/O, and time is passed into every
-// mutating call (`now_ms`, wall time in ms since the epoch); const queries use the latest time any
-// call has passed in. Memory per subject is fixed (about 7.3 KB per target, 7 KB per node) and the
-// number of subjects is capped (AggregatorConfig).
+// Single-threaded (lives on the gateway's io thread), no I/O, no JSON, and time is passed into
+// every mutating call (`now_ms`, wall time in ms since the epoch); const queries use the latest
+// time any call has passed in. Memory per subject is fixed (about 7.3 KB per target, 7 KB per
+// node) and the number of subjects is capped (AggregatorConfig).
 //
-// Subjects: a node is "<group>/<node>"; a target is "<group>/<node>/<family>/<target>" with family
-// ping, tcp or http ("ping/10.0.0.1/up" -> family "ping", target "10.0.0.1").
+// Clock steps: wall time is what buckets are named by, but staleness, target retirement and the
+// ms-online accounting are intervals. When the wall clock steps (NTP on a board without an RTC),
+// the caller reports it with clock_stepped(delta): every remembered time is moved by the step, so
+// no interval is stretched or frozen by it (core/instant.h, ClockSteps, detects steps).
+//
+// Subjects: a node is "<group>/<node>"; a target is "<group>/<node>/<family>/<target>" for every
+// probe family of the telemetry contract ("ping/10.0.0.1/up" -> family ping, target "10.0.0.1").
 //
 // Uptime: node = ms online / ms observed (observed from the first message, NBIRTH or NDEATH this
 // process saw; a node that is stale counts as offline); target = rounds whose "<family>/<t>/up"
@@ -27,6 +32,7 @@
 // FleetState applied (not the late will of an older session); tick() about once a second.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,8 +40,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "edgemon/common/metric_key.h"
 #include "edgemon/common/telemetry.h"
 #include "edgemon/gateway/store/uptime_delta.h"
 
@@ -52,6 +57,7 @@ struct AggregatorConfig {
   std::int64_t target_retire_ms = 300'000;    // agents resend every metric each keyframe (60 s)
   std::size_t max_nodes = 5'000;              // events for further nodes are ignored (counted)
   std::size_t max_targets_per_node = 64;      // further targets are ignored (counted)
+  std::size_t max_targets_total = 20'000;     // ~7.3 KB each: 146 MB at the cap
 };
 
 enum class NodeStatus : std::uint8_t { kUnknown, kHealthy, kDegraded, kDown };
@@ -77,6 +83,56 @@ struct UptimeCounts {
   std::uint64_t total = 0;
 };
 
+// Uptime percentages (0..100) over 1 h, 24 h, 7 d, 30 d; nullopt when nothing was counted.
+struct UptimePct {
+  std::optional<double> h1, h24, d7, d30;
+};
+
+// One sample of an accepted message, with its parsed name (FleetState's slot key).
+struct Observation {
+  const MetricKey* key = nullptr;
+  std::optional<double> value;
+  std::int64_t ts_ms = 0;
+};
+
+struct TargetSummary {
+  std::string key;     // "<group>/<node>/<family>/<target>"
+  Family family = Family::kPing;
+  std::string target;
+  bool active = false;  // reported within target_retire_ms
+  std::optional<double> state, up;
+  std::optional<double> loss_pct;  // over the rolling window
+  std::optional<double> rtt_avg, rtt_min, rtt_max;
+  std::size_t rounds = 0;
+  std::optional<std::int64_t> last_seen, last_up;
+  UptimePct uptime;
+};
+
+struct NodeSummary {
+  std::string key;
+  NodeStatus status = NodeStatus::kUnknown;
+  std::string status_reason;
+  std::optional<std::int64_t> last_seen;
+  UptimePct uptime;
+  std::optional<double> rate_per_min;  // messages over the last 5 minutes
+  std::optional<double> cpu_avg_5m, cpu_max_5m;
+  std::vector<TargetSummary> targets;  // sorted by "<family>/<target>"
+};
+
+inline constexpr std::size_t kNodeStatuses = 4;  // indexable by static_cast<size_t>(NodeStatus)
+
+struct FleetEntry {
+  std::string key;
+  NodeStatus status = NodeStatus::kUnknown;
+  std::string status_reason;
+  std::optional<std::int64_t> last_seen;
+};
+
+struct FleetSummary {
+  std::array<std::size_t, kNodeStatuses> counts{};  // by NodeStatus
+  std::vector<FleetEntry> nodes;                    // sorted by key
+};
+
 class Aggregator {
  public:
   static constexpr std::size_t kWindowRounds = 60;  // rolling window of a target
@@ -92,11 +148,13 @@ class Aggregator {
 
   // An accepted NBIRTH/NDATA of `node_key` ("<group>/<node>"), metric names resolved. Any message
   // marks the node online and heard from; only live ones change current values and windows.
-  void observe(const std::string& node_key, std::span<const Metric> metrics, bool live, std::int64_t now_ms);
+  void observe(const std::string& node_key, std::span<const Observation> metrics, bool live, std::int64_t now_ms);
   void node_online(const std::string& node_key, std::int64_t now_ms);   // NBIRTH
   void node_offline(const std::string& node_key, std::int64_t now_ms);  // NDEATH (applied)
   // Advances time: node ms accounting, stale detection. About once a second.
   void tick(std::int64_t now_ms);
+  // The wall clock stepped by `delta_ms` (new - old): moves every remembered time by it.
+  void clock_stepped(std::int64_t delta_ms);
   // The evaluator's count of firing alerts of severity warning or worse for the node; > 0 makes
   // an online node DEGRADED. Ignored for a node the aggregator does not know.
   void set_alerts(const std::string& node_key, std::size_t firing_warning_or_worse);
@@ -114,18 +172,15 @@ class Aggregator {
   // Status transitions (including UNKNOWN -> first status) since the last call, oldest first.
   std::vector<StatusChange> take_status_changes();
 
-  NodeStatusInfo status(const std::string& node_key) const;  // unknown key: UNKNOWN, "no message yet"
+  NodeStatusInfo status(std::string_view node_key) const;  // unknown key: UNKNOWN, "no message yet"
   std::optional<double> uptime_pct(const std::string& subject, UptimeWindow w) const;  // percent 0..100
   UptimeCounts uptime_counts(const std::string& subject, UptimeWindow w) const;
 
-  // {"status","status_reason","last_seen","uptime":{"1h","24h","7d","30d"},"rate_per_min",
-  //  "cpu":{"avg_5m","max_5m"},"targets":[{"key","family","target","active","state","up",
-  //  "loss_pct","rtt_avg","rtt_min","rtt_max","rounds","last_seen","last_up","uptime":{...}}]}.
-  // Unknown node: null. Missing values are null.
-  nlohmann::json node_summary(const std::string& node_key) const;
-  // {"counts":{"HEALTHY":n,"DEGRADED":n,"DOWN":n,"UNKNOWN":n},
-  //  "nodes":[{"key","status","status_reason","last_seen"}]} sorted by key.
-  nlohmann::json fleet_summary() const;
+  // The node's status, uptime, rates and targets; nothing for an unknown node.
+  std::optional<NodeSummary> node_summary(std::string_view node_key) const;
+  // Counts per status and every node's status, sorted by key.
+  FleetSummary fleet_summary() const;
+  std::array<std::size_t, kNodeStatuses> status_counts() const;
 
   std::size_t node_count() const;
   std::size_t target_count() const;

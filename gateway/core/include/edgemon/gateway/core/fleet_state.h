@@ -1,42 +1,74 @@
 // FleetState: the latest known state of every node, fed by decoded Sparkplug messages.
-// Single-threaded (lives on the gateway's io thread). Produces the JSON the WebSocket feed and
-// the REST API send.
+// Single-threaded (the gateway's io thread). Typed: each metric's name is parsed once into a
+// MetricKey (the telemetry contract) when the node first declares it; everything downstream
+// (aggregation, rules, the API's views) works with the slot and its key.
 //
 // Sparkplug bookkeeping per node: the alias table from the last NBIRTH (NDATA carries aliases
 // only), the expected next `seq` (a jump is a gap: the caller asks the node for a rebirth), and
 // the last `seq` (the same seq again is a QoS 1 redelivery and is ignored, not counted twice).
+//
+// Bounds: a node holds at most `max_metrics_per_node` metrics, the fleet `max_metrics_total`.
+// Further names (in a birth or in data) are refused and counted (ApplyResult::refused_metrics, NodeState::metrics_refused); a
+// birth's aliases for refused names are remembered as refused, so data that uses them is dropped
+// quietly instead of being taken for a lost birth.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "edgemon/common/metric_key.h"
 #include "edgemon/common/telemetry.h"
 
 namespace edgemon::gateway {
+
+// One metric of a node: its parsed name and its current value.
+struct MetricSlot {
+  MetricKey key;
+  std::string unit;
+  MetricType type = MetricType::kDouble;
+  std::optional<double> value;  // numeric and boolean metrics
+  std::string text;             // kString metrics
+  std::int64_t ts_ms = 0;       // the reading's time (the device's clock)
+  // The value is from a session that has ended (Sparkplug: an NDEATH makes every metric of the
+  // node stale until the next NBIRTH or NDATA sets it again).
+  bool stale = false;
+};
 
 struct NodeState {
   std::string group;
   std::string id;
   std::string key;  // "<group>/<id>": the node's key for the aggregator, the rules and the API
   bool online = false;
-  std::int64_t last_seen_ms = 0;
+  std::int64_t last_seen_ms = 0;  // wall time the last message arrived
   std::uint64_t bd_seq = 0;
-  bool birth_seen = false;                 // false: joined mid-session, aliases unknown
-  std::optional<std::uint64_t> last_seq;   // seq of the last accepted NBIRTH/NDATA
+  bool birth_seen = false;                // false: joined mid-session, aliases unknown
+  std::optional<std::uint64_t> last_seq;  // seq of the last accepted NBIRTH/NDATA
   std::uint64_t gaps = 0;
   std::uint64_t duplicates = 0;
-  std::vector<Metric> metrics;                          // in first-seen order, names resolved
-  // Parallel to `metrics`: the value is from a session that has ended (Sparkplug: an NDEATH makes
-  // every metric of the node stale until the next NBIRTH or NDATA sets it again).
-  std::vector<bool> stale;
-  std::unordered_map<std::string, std::size_t> index;   // name -> position in metrics
-  std::unordered_map<std::uint64_t, std::size_t> aliases;  // alias -> position in metrics
+  std::uint64_t metrics_refused = 0;      // names over max_metrics_per_node, since the node appeared
+  std::vector<MetricSlot> metrics;        // in first-seen order
+  std::unordered_map<std::string, std::uint32_t> index;     // name -> position in metrics
+  std::unordered_map<std::uint64_t, std::uint32_t> aliases;  // alias -> position (kRefusedSlot)
+
+  static constexpr std::uint32_t kRefusedSlot = 0xffffffffu;
+
+  const MetricSlot* find(std::string_view name) const;
+  // The text value of a string metric, "" when absent.
+  std::string_view text(std::string_view name) const;
+};
+
+// One metric of an applied message, resolved to its slot.
+struct AcceptedSample {
+  std::uint32_t slot = 0;
+  std::optional<double> value;
+  std::int64_t ts_ms = 0;
+  bool historical = false;
 };
 
 struct ApplyResult {
@@ -45,23 +77,37 @@ struct ApplyResult {
   bool duplicate = false;        // redelivery: nothing applied
   bool gap = false;              // seq jumped: some message was lost
   bool needs_rebirth = false;    // gap, data without a birth, or an unknown alias
+  bool live = false;             // at least one accepted sample is not historical
+  bool went_offline = false;     // an NDEATH of the current session took the node offline
   std::size_t unknown_aliases = 0;
-  std::vector<Metric> accepted;  // the message's metrics with names resolved (for history)
+  std::size_t refused_metrics = 0;       // over a metric cap
+  bool fleet_cap = false;                // some were refused by max_metrics_total
+  std::vector<AcceptedSample> accepted;  // in message order
+};
+
+struct FleetLimits {
+  std::size_t max_metrics_per_node = 2048;
+  std::size_t max_metrics_total = 1'000'000;  // over every node
 };
 
 class FleetState {
  public:
-  ApplyResult apply(const Topic& topic, TelemetryMessage msg, std::int64_t received_ms);
+  explicit FleetState(FleetLimits limits = {}) : limits_(limits) {}
 
-  const NodeState* find(const std::string& group, const std::string& id) const;
+  // Applies one decoded message; creates the node if it is new (admission is the caller's).
+  ApplyResult apply(const Topic& topic, TelemetryMessage&& msg, std::int64_t received_ms);
+
+  const NodeState* find(std::string_view group, std::string_view id) const;
+  const NodeState* find(std::string_view key) const;
   std::size_t size() const { return nodes_.size(); }
-  const std::map<std::string, NodeState>& nodes() const { return nodes_; }  // by key
-
-  nlohmann::json node_json(const NodeState& node) const;
-  nlohmann::json nodes_json() const;
+  std::size_t metric_count() const { return metric_count_; }  // slots over every node
+  const std::map<std::string, NodeState, std::less<>>& nodes() const { return nodes_; }  // by key
+  const FleetLimits& limits() const { return limits_; }
 
  private:
-  std::map<std::string, NodeState> nodes_;  // key "<group>/<id>", sorted for stable output
+  FleetLimits limits_;
+  std::map<std::string, NodeState, std::less<>> nodes_;  // key "<group>/<id>", sorted for stable output
+  std::size_t metric_count_ = 0;
 };
 
 }  // namespace edgemon::gateway

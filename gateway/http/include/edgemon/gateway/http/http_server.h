@@ -1,7 +1,7 @@
-// HttpServer: Boost.Beast on Asio (C++20 coroutines), on the gateway's io thread.
-// Routes: GET /metrics (Prometheus), /api/health, /api/nodes, /api/fleet, /api/history, /api/reports, /api/alerts, /api/events and /api/incidents (?limit=&offset=),
-// GET /ws (WebSocket live feed), the authentication endpoints (auth_service.h), and the dashboard's
-// static files from web_root (GET/HEAD only, no path escapes, index.html fallback for "/").
+// HttpServer: Boost.Beast on Asio (C++20 coroutines), on the gateway's io thread. The transport
+// only: it reads requests, authenticates them (AuthService), and hands the REST API to the Router
+// (api/router.h, the routes in api/src/routes.cpp); it serves GET /ws (the live room's WsHub) and
+// the dashboard's static files from web_root (GET/HEAD only, no path escapes, index.html for "/").
 // Public: GET /api/health, POST /api/login and the static files (the login page is part of the
 // dashboard). Everything else needs a session cookie, an API token or HTTP Basic (AuthService,
 // on its own thread); state-changing requests need an admin, or the user's own session for
@@ -22,7 +22,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "edgemon/gateway/http/auth_service.h"
-#include "edgemon/gateway/api/http_api.h"
+#include "edgemon/gateway/api/router.h"
 #include "edgemon/gateway/live/ws_hub.h"
 
 namespace edgemon::gateway {
@@ -39,7 +39,7 @@ class HttpServer {
  public:
   // Registers for the AuthService's revocations: a logout, password change, deleted user or
   // deleted token closes that principal's WebSockets at once (close code 4401 with a reason).
-  HttpServer(asio::io_context& io, HttpOptions options, HttpApi api, WsHub& hub, AuthService& auth);
+  HttpServer(asio::io_context& io, HttpOptions options, const Router& router, WsHub& hub, AuthService& auth);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -61,12 +61,14 @@ class HttpServer {
   // The answer to one (non-upgrade) request: authentication first, then the route.
   asio::awaitable<http::response<http::string_body>> respond(const http::request<http::string_body>& req,
                                                             const std::string& peer);
-  // The read-only routes and static files, after authentication.
-  http::response<http::string_body> handle_get(const http::request<http::string_body>& req) const;
+  // The dashboard's static files.
+  http::response<http::string_body> static_file(const http::request<http::string_body>& req) const;
+  // The request as the router sees it.
+  static ApiRequest api_request_of(const http::request<http::string_body>& req, std::string user);
 
   asio::io_context& io_;
   HttpOptions options_;
-  HttpApi api_;
+  const Router& router_;
   WsHub& hub_;
   AuthService& auth_;
   tcp::acceptor acceptor_;

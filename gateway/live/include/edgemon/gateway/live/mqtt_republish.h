@@ -16,9 +16,9 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "edgemon/common/config_reader.h"
+#include "edgemon/gateway/core/aggregator.h"
+#include "edgemon/gateway/core/fleet_state.h"
 
 namespace edgemon::gateway {
 
@@ -37,12 +37,12 @@ struct MqttMessage {
   std::string payload;
 };
 
-// `node` is the API's node object (Gateway::node_view: group, id, online, metrics[], status...).
-std::string node_topic(const RepublishConfig& config, const nlohmann::json& node, const char* leaf);
-MqttMessage state_message(const RepublishConfig& config, const nlohmann::json& node);
-MqttMessage availability_message(const RepublishConfig& config, const nlohmann::json& node);
-// Nothing when the node has no metric Home Assistant can show.
-std::optional<MqttMessage> discovery_message(const RepublishConfig& config, const nlohmann::json& node,
+// From the typed node (and its summary, when the aggregator knows it); JSON from api/node_json.h.
+std::string node_topic(const RepublishConfig& config, const NodeState& node, const char* leaf);
+MqttMessage state_message(const RepublishConfig& config, const NodeState& node, const NodeSummary* summary);
+MqttMessage availability_message(const RepublishConfig& config, const NodeState& node);
+// Always a device with its status sensor, plus a sensor per plain numeric metric.
+std::optional<MqttMessage> discovery_message(const RepublishConfig& config, const NodeState& node,
                                              const std::string& gateway_version);
 
 // True for metric names that are safe inside a Home Assistant template and a unique id.

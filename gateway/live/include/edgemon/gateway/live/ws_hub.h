@@ -37,6 +37,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "edgemon/common/clock.h"
 #include "edgemon/gateway/asio_prelude.h"
 
 namespace edgemon::gateway {
@@ -124,8 +125,10 @@ class WsHub {
 
   // `snapshot_body` returns the JSON of all nodes (an array); the hub wraps it with type, seq and
   // epoch. `epoch`: this run's identity (the gateway's start time).
-  explicit WsHub(std::function<std::string()> snapshot_body, std::string epoch = "0")
-      : snapshot_body_(std::move(snapshot_body)), epoch_(std::move(epoch)) {}
+  // `clock`: its monotonic time measures the resume grace.
+  explicit WsHub(std::function<std::string()> snapshot_body, std::string epoch = "0",
+                 const Clock& clock = SystemClock::instance())
+      : snapshot_body_(std::move(snapshot_body)), epoch_(std::move(epoch)), clock_(clock) {}
 
   // Queues a snapshot, or (resume) the frames after `since` when `epoch` is this hub's and every
   // one of them is still kept. Returns true if it resumed.
@@ -149,9 +152,7 @@ class WsHub {
   // Whether a change is worth a frame: a client is connected, or the last one left less than
   // kResumeGrace ago (a dashboard whose connection dropped reconnects and resumes). Otherwise the
   // caller skips building the frame and calls skipped() instead.
-  bool wants_frames(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const {
-    return !clients_.empty() || (left_at_ && now - *left_at_ < kResumeGrace);
-  }
+  bool wants_frames() const { return !clients_.empty() || (left_at_ && clock_.mono() - *left_at_ < kResumeGrace); }
   // A change that was not broadcast: it takes a seq and the history is cut, so nobody resumes
   // across it (they get a snapshot).
   void skipped() {
@@ -174,7 +175,8 @@ class WsHub {
   std::function<std::string()> snapshot_body_;
   std::string epoch_;
   std::unordered_set<std::shared_ptr<WsClient>> clients_;
-  std::optional<std::chrono::steady_clock::time_point> left_at_;  // the last client detached then
+  const Clock& clock_;
+  std::optional<MonoTime> left_at_;  // the last client detached then
   std::uint64_t seq_ = 0;
   std::deque<std::pair<std::uint64_t, Frame>> history_;  // contiguous seqs, oldest first
   std::unordered_map<std::string, std::uint32_t> keys_;   // coalescing key -> id (1, 2, ...)

@@ -64,8 +64,9 @@ struct NodeSamples {
 // Everything one write() commits in one transaction.
 // Configuration the API manages for one node (upserted whole).
 struct NodeConfig {
-  std::string node;     // "<group>/<node>"
-  std::string config;   // JSON, e.g. {"ping_hosts":["10.0.0.1"]}
+  std::string node;  // "<group>/<node>"
+  // The wanted ping targets; nullopt when a stored row could not be read (node_configs()).
+  std::optional<std::vector<std::string>> ping_hosts;
   std::string version;  // what the node reports as agent/config/version once it applied it
   std::int64_t updated_ms = 0;
 };

@@ -1,0 +1,82 @@
+#include "edgemon/gateway/live/live_feed.h"
+
+#include "edgemon/gateway/api/alerts_json.h"
+#include "edgemon/gateway/api/node_json.h"
+
+namespace edgemon::gateway {
+
+LiveFeed::LiveFeed(LiveConfig config, const FleetState& fleet, const Aggregator& aggregator,
+                   const rules::Evaluator& evaluator, WsHub& hub, const Clock& clock, RetainedPublisher publish)
+    : config_(std::move(config)),
+      fleet_(fleet),
+      aggregator_(aggregator),
+      evaluator_(evaluator),
+      hub_(hub),
+      clock_(clock),
+      publish_(std::move(publish)) {}
+
+void LiveFeed::node_changed(const NodeChange& change) {
+  if (!hub_.wants_frames() && !config_.republish.enabled) {  // nobody watching: no JSON at all
+    hub_.skipped();
+    return;
+  }
+  if (!change.urgent) {
+    pending_.insert(change.node);
+    return;
+  }
+  pending_.erase(change.node);
+  last_sent_[change.node] = clock_.mono();
+  send(*change.node);
+}
+
+void LiveFeed::alerts_changed() {
+  if (hub_.wants_frames()) {
+    hub_.broadcast("alerts", alerts_json(evaluator_, clock_.wall()));
+  } else {
+    hub_.skipped();
+  }
+}
+
+void LiveFeed::flush() {
+  const MonoTime now = clock_.mono();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    const auto last = last_sent_.find(*it);
+    if (last != last_sent_.end() && now - last->second < config_.node_interval) {  // at most once per interval
+      ++it;
+      continue;
+    }
+    last_sent_[*it] = now;
+    send(**it);
+    it = pending_.erase(it);
+  }
+}
+
+void LiveFeed::broker_reconnected() {
+  published_online_.clear();
+  published_discovery_.clear();
+}
+
+void LiveFeed::send(const NodeState& node) {
+  const std::optional<NodeSummary> summary = aggregator_.node_summary(node.key);
+  const NodeSummary* s = summary ? &*summary : nullptr;
+  if (hub_.wants_frames()) {
+    hub_.broadcast_node(node.key, node_json(node, s));
+  } else {
+    hub_.skipped();
+  }
+  const RepublishConfig& rc = config_.republish;
+  if (!rc.enabled || !publish_) return;
+  if (!publish_(state_message(rc, node, s), 0)) return;  // not connected: nothing else either
+  const auto online = published_online_.find(node.key);
+  if (online == published_online_.end() || online->second != node.online) {
+    if (publish_(availability_message(rc, node), 1)) published_online_[node.key] = node.online;
+  }
+  if (rc.homeassistant) {
+    if (auto discovery = discovery_message(rc, node, config_.gateway_version)) {
+      std::string& last = published_discovery_[node.key];
+      if (last != discovery->payload && publish_(*discovery, 1)) last = discovery->payload;
+    }
+  }
+}
+
+}  // namespace edgemon::gateway
