@@ -96,7 +96,9 @@ Status Gateway::start() {
   auto reader = open_sqlite_store(db_path, reader_options);
   if (!reader) return reader.error();
   reader_ = std::make_unique<StoreReader>(std::move(*reader));
-  writer_ = std::make_unique<StoreWriter>(std::move(*store), StoreWriterOptions{}, clock_);
+  StoreWriterOptions wo;
+  wo.max_delay = config_.commit_interval;
+  writer_ = std::make_unique<StoreWriter>(std::move(*store), wo, clock_);
   writer_->on_status([this](bool ok, const std::string& error) {
     asio::post(io_, [this, ok, error] {
       if (ok) {

@@ -19,6 +19,7 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   c.storage.minute_retention = days("storage.minute_retention_days", c.storage.minute_retention);
   c.storage.hour_retention = days("storage.hour_retention_days", c.storage.hour_retention);
   c.storage.event_retention = days("storage.event_retention_days", c.storage.event_retention);
+  c.commit_interval = std::chrono::milliseconds(r.get_int("storage.commit_interval_ms", c.commit_interval.count(), 10, 10'000));
   c.sla_pct = r.get_double("reports.sla", c.sla_pct, 0.001, 100);
   c.broker_host = r.get_string("mqtt.host", c.broker_host);
   c.broker_port = static_cast<int>(r.get_int("mqtt.port", c.broker_port, 1, 65535));

@@ -10,8 +10,21 @@
 //   B  the same plus one client that connected and never reads again (a small SO_RCVBUF so its
 //      TCP buffers fill quickly): the others' figures again, and whether their p99 moved.
 //   C  publish -> WebSocket latency with the gateway ingesting --load-rate msg/s (about half of
-//      what this machine's simulator can offer, docs/performance.md) from --load-nodes nodes,
-//      followed by --latency-clients clients.
+//      the gateway's maximum ingest rate: ingest_bench --publisher replay finds it) from
+//      --load-nodes nodes, followed by --latency-clients clients. The load comes from edgemon-sim
+//      (--load-publisher sim: one Paho client per node, tops out near 5-7k msg/s here) or from
+//      sparkplug_replay (--load-publisher replay: a real agent's traffic captured at the start,
+//      replayed over one MQTT connection; nodes load-00001...).
+//      With --history-days D > 0 (default 30), before the gateway starts its database is given D
+//      days of history (history_fill: two raw samples a minute rolled up into minute and hour rows,
+//      --history-series series), and during C's window one more client loops on
+//      GET /api/history?node=<g>/<n>&metric=<m>&from=<now - D days>&to=<now>&step=... with the
+//      admin token, one request at a time: its completed queries and their latency p50/p99 are
+//      printed beside the publish -> WebSocket figures. The gateway caps a query's points
+//      (400 "more than N points"): when D days at step=60 are refused, the loop alternates D days
+//      at step=3600 (what a month-long chart asks) and the widest minute-resolution range the
+//      gateway accepts (the heaviest single query it serves). With --history-baseline 1 (default)
+//      C is measured twice, without and then with the history client, for the comparison.
 //
 // What is measured, per frame a client receives (wall clock of this machine, shared with the sim):
 //   * raw "sample -> client": arrival - the newest metric "ts" in the node frame (the sim stamps a
@@ -56,7 +69,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -107,6 +122,12 @@ struct Args {
   int latency_clients = 10;
   std::string phases = "ABC";
   std::string gateway = EDGEMON_GATEWAY_BIN;
+  std::string load_publisher = "sim";  // or "replay" (sparkplug_replay)
+  std::string capture;                 // replay: a capture file; empty: capture at the start
+  double capture_seconds = 5;
+  int history_days = 30;               // 0: no history fill and no history client
+  int history_series = 4;
+  bool history_baseline = true;        // C without the history client first
 };
 
 Args parse(int argc, char** argv) {
@@ -144,11 +165,26 @@ Args parse(int argc, char** argv) {
       a.phases = v;
     } else if (k == "--gateway") {
       a.gateway = v;
+    } else if (k == "--load-publisher") {
+      if (v != "sim" && v != "replay") throw std::runtime_error("--load-publisher sim|replay");
+      a.load_publisher = v;
+    } else if (k == "--capture") {
+      a.capture = v;
+    } else if (k == "--capture-seconds") {
+      a.capture_seconds = std::clamp(std::stod(v), 0.5, 120.0);
+    } else if (k == "--history-days") {
+      a.history_days = std::clamp(std::stoi(v), 0, 35);
+    } else if (k == "--history-series") {
+      a.history_series = std::clamp(std::stoi(v), 1, 200);
+    } else if (k == "--history-baseline") {
+      a.history_baseline = v == "1" || v == "true";
     } else {
       throw std::runtime_error("unknown option " + k +
                                " (--clients N --nodes M --interval S --seconds S --warmup S --fill-seconds S"
                                " --probe-nodes K --probe-every S --probe-life S --probe-wait-host 0|1 --load-nodes N --load-rate MSG/S"
-                               " --latency-clients N --phases ABC --gateway PATH)");
+                               " --latency-clients N --phases ABC --gateway PATH --load-publisher sim|replay"
+                               " --capture FILE --capture-seconds S --history-days D --history-series N"
+                               " --history-baseline 0|1)");
     }
   }
   // Everything bounded: counts and times.
@@ -716,9 +752,11 @@ void connect_clients(asio::io_context& io, Bench& bench, int n, bool silent, std
 }
 
 // One measurement window with probes; returns the window's figures and CPU.
+// `on_open`/`on_close` run on this thread right after the window opened / before it closes.
 std::pair<Window, Cpu> measure(const Args& args, asio::io_context& io, Bench& bench, const edgemon::test::TempDir& dir,
                                std::uint16_t broker_port, pid_t gw, pid_t broker, pid_t sim, char phase, int window_id,
-                               std::size_t reading_clients) {
+                               std::size_t reading_clients, const std::function<void()>& on_open = {},
+                               const std::function<void()>& on_close = {}) {
   std::vector<ChildProcess> probes;
   const Health h0 = health(g_http_port);
   CpuMeter meter(gw, broker, sim);
@@ -726,7 +764,9 @@ std::pair<Window, Cpu> measure(const Args& args, asio::io_context& io, Bench& be
     bench.open_window(window_id);
     return 0;
   });
+  if (on_open) on_open();
   run_probes(args, dir, broker_port, phase, probes);
+  if (on_close) on_close();
   on_io(io, [&] {
     bench.close_window();
     return 0;
@@ -751,6 +791,128 @@ std::pair<Window, Cpu> measure(const Args& args, asio::io_context& io, Bench& be
   if (!scanner_error.empty()) throw std::runtime_error(scanner_error);
   reap_probes(probes, args.probe_life);
   return {std::move(w), cpu};
+}
+
+// ---- the history client (phase C) ---------------------------------------------------------------
+
+struct HistoryKind {
+  std::string name;
+  std::int64_t range_ms = 0;
+  int step = 60;
+  Dist latency;  // ms
+  std::uint64_t ok = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t bytes = 0;
+  std::string first_error;
+};
+
+std::string history_path(const std::string& series, std::int64_t range_ms, int step) {
+  const auto space = series.find(' ');
+  const auto now = static_cast<std::int64_t>(wall_ms_now());
+  return "/api/history?node=" + series.substr(0, space) + "&metric=" + series.substr(space + 1) +
+         "&from=" + std::to_string(now - range_ms) + "&to=" + std::to_string(now) + "&step=" + std::to_string(step);
+}
+
+// One HTTP client, one query at a time, round robin over kinds and series, until stop().
+class HistoryClient {
+ public:
+  HistoryClient(std::uint16_t port, std::vector<std::string> series, std::vector<HistoryKind> kinds)
+      : port_(port), series_(std::move(series)), kinds_(std::move(kinds)) {}
+  ~HistoryClient() { stop(); }
+  HistoryClient(const HistoryClient&) = delete;
+  HistoryClient& operator=(const HistoryClient&) = delete;
+  void start() {
+    stop_ = false;
+    started_ = std::chrono::steady_clock::now();
+    thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+      seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    }
+  }
+  void print() {
+    std::uint64_t total = 0;
+    for (const auto& k : kinds_) total += k.ok + k.errors;
+    std::printf("  history client (1 connection per query, one at a time, %zu series, during the window): %llu queries in "
+                "%.1f s\n",
+                series_.size(), static_cast<unsigned long long>(total), seconds_);
+    std::printf("  %-48s %8s  %8s  %8s\n", "history query latency, ms", "p50", "p99", "max");
+    for (auto& k : kinds_) {
+      std::printf("  %-48s %s  %llu ok (%.1f/s, %.0f KB each), %llu failed%s%s\n", k.name.c_str(), k.latency.line().c_str(),
+                  static_cast<unsigned long long>(k.ok), static_cast<double>(k.ok) / std::max(0.001, seconds_),
+                  k.ok ? static_cast<double>(k.bytes) / static_cast<double>(k.ok) / 1024.0 : 0.0,
+                  static_cast<unsigned long long>(k.errors), k.first_error.empty() ? "" : ": ", k.first_error.c_str());
+    }
+  }
+
+ private:
+  void run() {
+    for (std::uint64_t i = 0; i < 10'000'000 && !stop_.load() && !g_stop.load(); ++i) {
+      HistoryKind& k = kinds_[i % kinds_.size()];
+      const std::string& series = series_[(i / kinds_.size()) % series_.size()];
+      edgemon::test::HttpRequest req;
+      req.path = history_path(series, k.range_ms, k.step);
+      const auto t = std::chrono::steady_clock::now();
+      const edgemon::test::HttpResponse r = edgemon::test::http_request(port_, req);
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+      if (r.status == 200) {
+        ++k.ok;
+        k.bytes += r.body.size();
+        k.latency.add(ms);
+      } else {
+        ++k.errors;
+        if (k.first_error.empty()) k.first_error = "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 200);
+        if (r.status == 0) std::this_thread::sleep_for(50ms);  // nothing answered: no busy loop
+      }
+    }
+  }
+  std::uint16_t port_;
+  std::vector<std::string> series_;  // "<group>/<node> <metric>"
+  std::vector<HistoryKind> kinds_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::chrono::steady_clock::time_point started_;
+  double seconds_ = 0;
+};
+
+// What to query: `days` days at step=60 if the gateway serves it, else `days` at step=3600 and the
+// widest minute range it accepts (from its "more than N points" answer; 7 days if unreadable).
+std::vector<HistoryKind> history_kinds(std::uint16_t port, const std::string& series, int days) {
+  const std::int64_t range = static_cast<std::int64_t>(days) * 86'400'000;
+  edgemon::test::HttpRequest req;
+  req.path = history_path(series, range, 60);
+  const auto r = edgemon::test::http_request(port, req);
+  char name[128];
+  if (r.status == 200) {
+    std::snprintf(name, sizeof name, "%d d at step=60 (minute rows)", days);
+    return {HistoryKind{name, range, 60, {}, 0, 0, 0, {}}};
+  }
+  std::int64_t points = 0;
+  if (const auto at = r.body.find("more than "); at != std::string::npos) {
+    points = number_after(r.body, "more than ").value_or(0);
+  }
+  const std::int64_t widest = points > 1 ? (points - 1) * 60'000 : 7 * 86'400'000LL;
+  std::printf("  (the gateway refuses %d days at step=60: HTTP %d %s; the history client alternates %d days at step=3600 and "
+              "the widest minute-resolution range it accepts, %.2f days)\n",
+              days, r.status, r.body.substr(0, 160).c_str(), days, static_cast<double>(widest) / 86'400'000.0);
+  std::vector<HistoryKind> kinds;
+  std::snprintf(name, sizeof name, "%d d at step=3600 (hour rows)", days);
+  kinds.push_back(HistoryKind{name, range, 3600, {}, 0, 0, 0, {}});
+  std::snprintf(name, sizeof name, "%.2f d at step=60 (minute rows, widest accepted)", static_cast<double>(widest) / 86'400'000.0);
+  kinds.push_back(HistoryKind{name, widest, 60, {}, 0, 0, 0, {}});
+  return kinds;
+}
+
+// sparkplug_replay as phase C's load: runs until SIGTERM (stop_sim), at most an hour.
+ChildProcess start_replay(const edgemon::test::TempDir& dir, std::uint16_t broker_port, const std::string& capture,
+                          const std::string& prefix, int nodes, double rate, const std::string& log) {
+  return ChildProcess::start({EDGEMON_REPLAY_BIN, "replay", "--port", std::to_string(broker_port), "--capture", capture,
+                              "--nodes", std::to_string(nodes), "--rate", fmt_double(rate), "--seconds", "3600",
+                              "--prefix", prefix, "--ack-timeout", "10"},
+                             dir.file(log));
 }
 
 void compare(const char* what, double a, double b) {
@@ -806,11 +968,37 @@ for = "30s"
 [auth]
 admin_user = ")") + edgemon::test::TestFleet::kAdminUser + "\"\nadmin_password = \"" +
                                                           edgemon::test::TestFleet::kAdminPassword + "\"\n");
+  const bool want_c_early = args.phases.find('C') != std::string::npos;
+  // Phase C's history: a month of rollups in the gateway's database before it starts.
+  std::vector<std::string> history_series;
+  if (want_c_early && args.history_days > 0) {
+    std::filesystem::create_directories(dir.file("state"));
+    const auto fill = edgemon::test::run_command(
+        {EDGEMON_HISTORY_FILL_BIN, "--db", dir.file("state/edgemon.db"), "--days", std::to_string(args.history_days),
+         "--series", std::to_string(args.history_series)},
+        600s);
+    if (fill.exit_code != 0) throw std::runtime_error("history_fill failed:\n" + fill.output);
+    std::istringstream lines(fill.output);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("series ", 0) == 0) history_series.push_back(line.substr(7));
+      else std::printf("%s\n", line.c_str());
+    }
+  }
+  // Phase C's load from sparkplug_replay: a real agent's traffic, captured now on its own broker.
+  std::string capture = args.capture;
+  if (want_c_early && args.load_publisher == "replay" && capture.empty()) {
+    capture = dir.file("capture.spb");
+    const auto r = edgemon::test::run_command({EDGEMON_REPLAY_BIN, "capture", "--out", capture, "--seconds",
+                                               fmt_double(args.capture_seconds), "--interval", "0.2", "--targets", "10"},
+                                              ms(args.capture_seconds) + 60s);
+    std::printf("%s", r.output.c_str());
+    if (r.exit_code != 0) throw std::runtime_error("capture failed");
+  }
   const std::uint16_t http_port = edgemon::test::free_tcp_port();
   ChildProcess gateway = ChildProcess::start(
       {args.gateway, "--broker", "127.0.0.1", "--port", std::to_string(broker.port()), "--http-port",
-       std::to_string(http_port), "--state-dir", dir.file("state"), "--web-root", dir.path(), "--config",
-       dir.file("gateway.toml"), "--log-level", "warn"},
+       std::to_string(http_port), "--state-dir", dir.file("state"), "--database", dir.file("state/edgemon.db"),
+       "--web-root", dir.path(), "--config", dir.file("gateway.toml"), "--log-level", "warn"},
       dir.file("gateway.log"));
   if (!edgemon::test::wait_for_tcp(http_port, 10s)) throw std::runtime_error("gateway did not start:\n" + gateway.log());
   g_http_port = http_port;
@@ -917,25 +1105,74 @@ admin_user = ")") + edgemon::test::TestFleet::kAdminUser + "\"\nadmin_password =
     nap(1s);  // the previous clients detached
     std::vector<std::shared_ptr<Client>> clients;
     connect_clients(io, bench, args.latency_clients, false, clients);
+    const bool replay = args.load_publisher == "replay";
     const double interval = static_cast<double>(args.load_nodes) / args.load_rate;
-    std::printf("\nC: publish -> WebSocket at a fixed ingest rate: %d load nodes at one sample per %.3f s (%.0f msg/s "
-                "offered), %d clients\n",
-                args.load_nodes, interval, args.load_rate, args.latency_clients);
+    if (replay) {
+      std::printf("\nC: publish -> WebSocket at a fixed ingest rate: sparkplug_replay, %d load nodes, %.0f msg/s offered "
+                  "in aggregate (a real agent's traffic), %d clients\n",
+                  args.load_nodes, args.load_rate, args.latency_clients);
+    } else {
+      std::printf("\nC: publish -> WebSocket at a fixed ingest rate: %d load nodes at one sample per %.3f s (%.0f msg/s "
+                  "offered), %d clients\n",
+                  args.load_nodes, interval, args.load_rate, args.latency_clients);
+    }
     std::fflush(stdout);
-    ChildProcess sim = start_sim(dir, broker.port(), "load-", args.load_nodes, interval, std::nullopt, 200, true, "load.log");
+    ChildProcess load = replay ? start_replay(dir, broker.port(), capture, "load-", args.load_nodes, args.load_rate, "load.log")
+                               : start_sim(dir, broker.port(), "load-", args.load_nodes, interval, std::nullopt, 200, true,
+                                           "load.log");
     wait_born(http_port, "load-", args.load_nodes, args.warmup);
-    const Health h0 = health(http_port);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto c = measure(args, io, bench, dir, broker.port(), gateway.pid(), broker.process().pid(), sim.pid(), 'c', 3,
-                     static_cast<std::size_t>(args.latency_clients));
-    const Health h1 = health(http_port);
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    char title[200];
-    std::snprintf(title, sizeof title, "\nC: gateway accepted %.0f msg/s during the window (incl. probes; %.1f s)",
-                  static_cast<double>(h1.accepted - h0.accepted) / took, took);
-    print_window(title, c.first, c.second, static_cast<std::size_t>(args.latency_clients));
-    std::printf("  publish -> WebSocket p99 (urgent frames; issue goal <= 20 ms): %.1f ms\n", c.first.urgent.pct(99));
-    stop_sim(sim);
+    std::unique_ptr<HistoryClient> history;
+    if (!history_series.empty()) {
+      history = std::make_unique<HistoryClient>(http_port, history_series,
+                                                history_kinds(http_port, history_series.front(), args.history_days));
+    }
+    // One window of C: its figures, the gateway's accepted rate; the history client runs in it if given.
+    // Each window's probes get fresh node ids (phase letter c, then d): a node's first appearance
+    // is what the urgent figures time.
+    const auto window = [&](int id, char phase, HistoryClient* h, const char* what) {
+      const Health h0 = health(http_port);
+      const auto t0 = std::chrono::steady_clock::now();
+      auto c = measure(args, io, bench, dir, broker.port(), gateway.pid(), broker.process().pid(), load.pid(), phase, id,
+                       static_cast<std::size_t>(args.latency_clients), [h] { if (h) h->start(); },
+                       [h] { if (h) h->stop(); });
+      const Health h1 = health(http_port);
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!gateway.running()) {
+        const std::string log = gateway.log();
+        throw std::runtime_error("the gateway exited during window " + std::to_string(id) + "; the end of its log:\n" +
+                                 log.substr(log.size() > 3000 ? log.size() - 3000 : 0));
+      }
+      char title[300];
+      std::snprintf(title, sizeof title, "\nC%s: gateway accepted %.0f msg/s during the window (incl. probes; %.1f s)", what,
+                    static_cast<double>(h1.accepted >= h0.accepted ? h1.accepted - h0.accepted : 0) / took, took);
+      print_window(title, c.first, c.second, static_cast<std::size_t>(args.latency_clients));
+      return c;
+    };
+    std::optional<std::pair<Window, Cpu>> quiet;
+    if (history && args.history_baseline && !g_stop.load()) quiet = window(3, 'c', nullptr, " (no history client)");
+    if (!g_stop.load()) {
+      auto c = window(4, 'd', history.get(), history ? " (with the history client)" : "");
+      if (history) history->print();
+      std::printf("  publish -> WebSocket p99 (urgent frames; issue goal <= 20 ms): %.1f ms%s\n", c.first.urgent.pct(99),
+                  history ? " while the history client ran" : "");
+      if (quiet) {
+        std::printf("\nDid publish -> WebSocket move while the history client ran? (A: without it, B: with it; printed, not "
+                    "asserted)\n");
+        compare("urgent publish -> client p50", quiet->first.urgent.pct(50), c.first.urgent.pct(50));
+        compare("urgent publish -> client p99", quiet->first.urgent.pct(99), c.first.urgent.pct(99));
+        compare("urgent gateway receipt -> client p99", quiet->first.urgent_gw.pct(99), c.first.urgent_gw.pct(99));
+        compare("raw sample -> client p99", quiet->first.raw.pct(99), c.first.raw.pct(99));
+      }
+    }
+    if (replay) {
+      // The publisher's own report: what it sent and the broker acknowledged.
+      if (!load.stop(SIGTERM, 20s)) load.kill_now();
+      const std::string log = load.log();
+      const auto at = log.rfind("sparkplug_replay: nodes=");
+      if (at != std::string::npos) std::printf("  load publisher: %s\n", log.substr(at, log.find('\n', at) - at).c_str());
+    } else {
+      stop_sim(load);
+    }
     on_io(io, [&] {
       bench.close_all();
       return 0;

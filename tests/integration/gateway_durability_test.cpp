@@ -7,6 +7,7 @@
 //    raises its STORAGE_FAILED alert, keeps relaying live data, and when space returns it writes
 //    everything it held: the agent's sample numbers in the database have no gap.
 // Needs root for the tmpfs mount; loopback only.
+#include <limits>
 #include <sqlite3.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/receivers.h"
+#include "edgemon/gateway/store/store.h"
 #include "support/test_fleet.h"
 #include "support/ws_client.h"
 
@@ -111,7 +113,7 @@ timeout = 5.0
     ASSERT_GT(accepted(fleet.http_port()), 0u) << "round " << round << "\n" << fleet.logs();
     fleet.gateway().kill_now();
     ASSERT_EQ(sql(fleet.database(), "PRAGMA integrity_check"), std::vector<std::string>{"ok"}) << "round " << round;
-    const auto samples = sql(fleet.database(), "SELECT count(*) FROM samples");
+    const auto samples = sql(fleet.database(), "SELECT count(*) FROM sample_blocks");
     ASSERT_EQ(samples.size(), 1u);
     const std::uint64_t samples_now = std::stoull(samples[0]);
     EXPECT_GE(samples_now, samples_before) << "committed history shrank in round " << round;
@@ -252,11 +254,19 @@ timeout = 5.0
   // Nothing accepted was lost: every sample number from the first to the last stored is there.
   fleet.agent("disk-1").stop(SIGTERM, 5s);
   fleet.gateway().stop(SIGTERM, 5s);
-  const auto seqs = sql(db, "SELECT s.value FROM samples s JOIN series r ON r.id = s.series_id "
-                            "WHERE r.metric = 'agent/sample_seq' ORDER BY s.value");
-  ASSERT_GT(seqs.size(), 50u);
+  // Raw samples are blocks of a node's values (store/sqlite_store.cpp): read them through the store.
+  gateway::SqliteOptions read_only;
+  read_only.read_only = true;
+  auto store = gateway::open_sqlite_store(db, read_only);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto seqs = (*store)->query("edgemon", "disk-1", "agent/sample_seq", 0, std::numeric_limits<std::int64_t>::max(),
+                              1'000'000);
+  ASSERT_TRUE(seqs.ok()) << seqs.error().message;
+  ASSERT_GT(seqs->size(), 50u);
   std::set<long long> values;
-  for (const std::string& v : seqs) values.insert(std::llround(std::stod(v)));
+  for (const gateway::SeriesPoint& p : *seqs) {
+    if (p.value) values.insert(std::llround(*p.value));
+  }
   const long long lo = *values.begin();
   const long long hi = *values.rbegin();
   EXPECT_EQ(static_cast<long long>(values.size()), hi - lo + 1) << "gap in stored samples between " << lo << " and " << hi;

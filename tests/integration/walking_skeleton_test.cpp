@@ -83,9 +83,8 @@ TEST(WalkingSkeleton, LiveCpuAndPingReachWebSocketAndHistory) {
   ASSERT_EQ(sqlite3_open_v2(fleet.database().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT count(*) FROM samples s JOIN series r ON r.id = s.series_id "
-                               "JOIN nodes n ON n.id = r.node_id WHERE n.node = 'pi-01' AND r.metric = 'cpu/total' "
-                               "AND s.value IS NOT NULL",
+                               "SELECT count(*) FROM sample_blocks b JOIN nodes n ON n.id = b.node_id "
+                               "JOIN series r ON r.node_id = n.id WHERE n.node = 'pi-01' AND r.metric = 'cpu/total'",
                                -1, &st, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);

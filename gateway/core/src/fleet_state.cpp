@@ -73,6 +73,7 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
   }
 
   const bool birth = msg.kind == MessageKind::kBirth;
+  const std::size_t known = birth ? 0 : node.metrics.size();  // slots `names` already has
   r.accepted.reserve(msg.metrics.size());
   for (Metric& m : msg.metrics) {
     std::uint32_t pos = 0;
@@ -127,6 +128,12 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
     }
     r.live = r.live || !m.historical;
     r.accepted.push_back(AcceptedSample{pos, m.value, m.ts_ms, m.historical});
+  }
+  if (birth || node.metrics.size() != known || node.names == nullptr) {
+    auto names = std::make_shared<SeriesNames>();
+    names->reserve(node.metrics.size());
+    for (const MetricSlot& m : node.metrics) names->push_back(SeriesName{m.key.name(), m.unit});
+    node.names = std::move(names);
   }
   return r;
 }

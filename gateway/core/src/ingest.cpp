@@ -126,19 +126,14 @@ void Ingest::message(std::string_view raw_topic, std::string_view payload, const
   if (r.went_offline) aggregator_.node_offline(node.key, now_ms);
   if (!r.accepted.empty()) {
     observations_.clear();
-    NodeSamples rows{node.group, node.id, {}};
-    rows.metrics.reserve(r.accepted.size());
+    // History gets the values against the node's shared names: no name is copied per sample.
+    NodeSamples rows(node.group, node.id);
+    rows.names = node.names;
+    rows.values.reserve(r.accepted.size());
     for (const AcceptedSample& a : r.accepted) {
       const MetricSlot& slot = node.metrics[a.slot];
       observations_.push_back(Observation{&slot.key, a.value, a.ts_ms});
-      Metric m;
-      m.name = slot.key.name();
-      m.unit = slot.unit;
-      m.type = slot.type;
-      m.value = a.value;
-      m.ts_ms = a.ts_ms;
-      m.historical = a.historical;
-      rows.metrics.push_back(std::move(m));
+      rows.values.push_back(SampleValue{a.slot, a.value.has_value(), a.value.value_or(0.0), a.ts_ms});
     }
     aggregator_.observe(node.key, observations_, r.live, now_ms);
     out.store.samples.push_back(std::move(rows));
@@ -152,7 +147,7 @@ void Ingest::message(std::string_view raw_topic, std::string_view payload, const
   out.nodes.push_back(NodeChange{&node, r.was_online != node.online || status_changed});
 }
 
-void Ingest::evaluate(const NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now) {
+void Ingest::evaluate(NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now) {
   switch (kind) {
     case MessageKind::kBirth:
       evaluator_.node_online(node.key, now.wall);
@@ -168,10 +163,22 @@ void Ingest::evaluate(const NodeState& node, MessageKind kind, const ApplyResult
   // samples describe the past; rules judge the present. Samples are timed by arrival (the
   // gateway's clock), so a device's clock never stretches a `for` duration or an absence.
   if (!r.live) return;
+  // Only the metrics a rule can use (asked once per metric and rule set); node-level absence
+  // needs to see one sample of the node, whichever.
   samples_.clear();
-  samples_.reserve(node.metrics.size());
-  for (const MetricSlot& m : node.metrics) {
-    if (m.value) samples_.push_back(rules::Sample{m.key.name(), *m.value, now.wall});
+  const std::uint64_t generation = evaluator_.rules_generation();
+  const MetricSlot* any = nullptr;
+  for (MetricSlot& m : node.metrics) {
+    if (!m.value) continue;
+    if (any == nullptr) any = &m;
+    if (m.rules_generation != generation) {
+      m.rules_generation = generation;
+      m.rules_want = evaluator_.wants_sample(node.key, m.key.name());
+    }
+    if (m.rules_want) samples_.push_back(rules::Sample{m.key.name(), *m.value, now.wall});
+  }
+  if (samples_.empty() && any != nullptr && evaluator_.has_node_absence_rules()) {
+    samples_.push_back(rules::Sample{any->key.name(), *any->value, now.wall});
   }
   if (!samples_.empty()) evaluator_.observe_batch(node.key, samples_);
 }

@@ -61,6 +61,7 @@ Evaluator::Evaluator(RuleSet rules) : rules_(std::move(rules)) {
 }
 
 void Evaluator::index_rules() {
+  ++rules_generation_;
   node_absence_rules_.clear();
   node_down_rules_.clear();
   metric_rules_.clear();
@@ -75,6 +76,11 @@ Evaluator::NodeInfo& Evaluator::node_info(std::string_view node) {
   auto it = nodes_.find(node);
   if (it == nodes_.end()) it = nodes_.emplace(std::string(node), NodeInfo{}).first;
   return it->second;
+}
+
+bool Evaluator::wants_sample(std::string_view node, std::string_view metric) {
+  const std::string& uplink = uplink_of(node);
+  return (!uplink.empty() && is_uplink_verdict(metric, uplink)) || !rules_for_metric(metric).empty();
 }
 
 const std::vector<std::size_t>& Evaluator::rules_for_metric(std::string_view metric) {

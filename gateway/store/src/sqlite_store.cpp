@@ -1,10 +1,18 @@
 // SQLite history: WAL mode, versioned migrations (PRAGMA user_version), one transaction per write.
 //
+// Raw samples are stored in blocks (schema v6): one row per (node, sample time) holding the values
+// of every series of the node sampled at that instant (a message is typically one block). One
+// B-tree insert per message instead of one per metric: the real agent sends about a hundred
+// metrics a message, and per-metric rows made SQLite the gateway's bottleneck (ADR 0007). Two
+// blocks of the same (node, time) are both kept; for a series in both, the later one (higher seq)
+// wins, as INSERT OR REPLACE of a (series, time) row did before.
+//
 // Derived data and crash safety. Rollups and daily reports are pure functions of stored rows:
-//   - write() records every (series, minute) it touched in rollup_dirty, and every UTC day its
+//   - write() records every (node, minute) it touched in block_dirty, and every UTC day its
 //     uptime deltas and incidents touched in report_dirty, in the same transaction as the data;
-//   - maintain() recomputes a bounded chunk of closed dirty minutes from raw samples (REPLACE),
-//     the hours they belong to from minute rows, and deletes those dirty rows, in one transaction.
+//   - maintain() recomputes a bounded chunk of closed dirty minutes from raw blocks (REPLACE of
+//     every series of the node in that minute), the hours they belong to from minute rows, and
+//     deletes those dirty rows, in one transaction.
 // A kill -9 anywhere leaves either the old derived rows and the dirty marks, or the new ones
 // without them; the next maintain() finishes the job.
 //
@@ -19,6 +27,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
@@ -188,7 +197,29 @@ constexpr const char* kMigrations[] = {
       updated_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // v6: raw samples in blocks, one per (node, sample time) (see the top of this file); dirty
+    // minutes per node. The samples of v5 are converted by convert_samples_to_blocks() in the same
+    // transaction, then `samples` is dropped.
+    R"sql(
+    CREATE TABLE sample_blocks (
+      node_id INTEGER NOT NULL,
+      ts_ms INTEGER NOT NULL,
+      seq INTEGER NOT NULL,
+      data BLOB NOT NULL,
+      PRIMARY KEY (node_id, ts_ms, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE block_dirty (
+      node_id INTEGER NOT NULL,
+      minute_ms INTEGER NOT NULL,
+      PRIMARY KEY (node_id, minute_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX block_dirty_minute ON block_dirty(minute_ms);
+    INSERT OR IGNORE INTO block_dirty(node_id, minute_ms)
+      SELECT DISTINCT r.node_id, d.minute_ms FROM rollup_dirty d JOIN series r ON r.id = d.series_id;
+    DROP TABLE rollup_dirty;
+    )sql",
 };
+constexpr int kBlocksVersion = 6;
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   std::int64_t q = t / step;
@@ -323,6 +354,59 @@ struct Aggregate {
   bool empty() const { return count == 0 && nulls == 0; }
 };
 
+// A block's data: for each value, the series id (LEB128), a tag byte (0: no value, 1: a value)
+// and, after tag 1, the value as an IEEE-754 double, 8 bytes little-endian.
+void append_block_entry(std::string& out, std::int64_t series_id, std::optional<double> value) {
+  auto id = static_cast<std::uint64_t>(series_id);
+  do {
+    unsigned char byte = id & 0x7f;
+    id >>= 7;
+    if (id != 0) byte |= 0x80;
+    out.push_back(static_cast<char>(byte));
+  } while (id != 0);
+  if (!value) {
+    out.push_back('\0');
+    return;
+  }
+  out.push_back('\1');
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &*value, sizeof bits);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+}
+
+// Calls each(series_id, value) for every entry; false (stopping there) on malformed data.
+template <typename F>
+bool for_each_block_entry(std::span<const unsigned char> data, F&& each) {
+  std::size_t at = 0;
+  while (at < data.size()) {
+    std::uint64_t id = 0;
+    int shift = 0;
+    for (;;) {
+      if (at >= data.size() || shift > 63) return false;
+      const unsigned char byte = data[at++];
+      id |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (at >= data.size()) return false;
+    const unsigned char tag = data[at++];
+    std::optional<double> value;
+    if (tag == 1) {
+      if (data.size() - at < 8) return false;
+      std::uint64_t bits = 0;
+      for (int i = 0; i < 8; ++i) bits |= static_cast<std::uint64_t>(data[at + static_cast<std::size_t>(i)]) << (8 * i);
+      at += 8;
+      double v = 0;
+      std::memcpy(&v, &bits, sizeof v);
+      value = v;
+    } else if (tag != 0) {
+      return false;
+    }
+    each(static_cast<std::int64_t>(id), value);
+  }
+  return true;
+}
+
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr); }
@@ -405,18 +489,21 @@ class Query {
 
 // SQL used in more than one place, or per table.
 constexpr const char* kSeriesIdSql =
-    "SELECT r.id FROM series r JOIN nodes n ON n.id = r.node_id WHERE n.grp = ? AND n.node = ? AND r.metric = ?";
+    "SELECT r.id, r.node_id FROM series r JOIN nodes n ON n.id = r.node_id WHERE n.grp = ? AND n.node = ? AND r.metric = ?";
 
-// Per-series retention statements of one WITHOUT ROWID (series_id, ts_ms) table.
+// Retention statements of one WITHOUT ROWID (<key>, ts_ms, ...) table, pruned key by key: rollup
+// tables by series, sample_blocks by node.
 struct SeriesTable {
   const char* name;
+  std::string ids_sql;     // the keys to visit, from a given one on
   std::string bound_sql;   // the ts of the (chunk+1)-th oldest row below the cut-off
-  std::string delete_sql;  // delete one series' rows below a ts
-  explicit SeriesTable(const char* table)
+  std::string delete_sql;  // delete one key's rows below a ts
+  SeriesTable(const char* table, const char* key, const char* ids_table)
       : name(table),
-        bound_sql(std::string("SELECT ts_ms FROM ") + table +
-                  " WHERE series_id = ? AND ts_ms < ? ORDER BY ts_ms LIMIT 1 OFFSET ?"),
-        delete_sql(std::string("DELETE FROM ") + table + " WHERE series_id = ? AND ts_ms < ?") {}
+        ids_sql(std::string("SELECT id FROM ") + ids_table + " WHERE id >= ? ORDER BY id"),
+        bound_sql(std::string("SELECT ts_ms FROM ") + table + " WHERE " + key +
+                  " = ? AND ts_ms < ? ORDER BY ts_ms LIMIT 1 OFFSET ?"),
+        delete_sql(std::string("DELETE FROM ") + table + " WHERE " + key + " = ? AND ts_ms < ?") {}
 };
 
 // Where a pass of per-series retention over one table stands.
@@ -457,16 +544,22 @@ class SqliteStore final : public Store {
       version_ = target;
       return Status::Ok();
     }
-    if (Status s = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;"); !s) return s;
+    if (Status s = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192;"); !s) return s;
     for (int v = version; v < target; ++v) {
-      std::string sql = "BEGIN;";
-      sql += kMigrations[v];
-      sql += "PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;";
-      if (Status s = exec(sql.c_str()); !s) {
+      if (Status s = exec("BEGIN;"); !s) return s;
+      Status s = exec(kMigrations[v]);
+      if (s && v + 1 == kBlocksVersion) s = convert_samples_to_blocks();
+      if (s) s = exec(("PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;").c_str());
+      if (!s) {
         (void)exec("ROLLBACK;");
         return s;
       }
       log::info(kLog, "schema migrated", {{"to_version", v + 1}});
+    }
+    {
+      Query q(stmt("SELECT max(seq) FROM sample_blocks"));
+      if (!q || q.step() != SQLITE_ROW) return error("read the last block");
+      if (!q.null(0)) next_seq_ = q.i64(0) + 1;
     }
     version_ = target;
     return Status::Ok();
@@ -502,14 +595,15 @@ class SqliteStore final : public Store {
 
   Result<std::vector<SeriesPoint>> query(const std::string& group, const std::string& node, const std::string& metric,
                                          std::int64_t from_ms, std::int64_t to_ms, std::size_t limit) override {
-    Query q(stmt("SELECT s.ts_ms, s.value FROM samples s JOIN series r ON r.id = s.series_id JOIN nodes n ON n.id = r.node_id "
-                 "WHERE n.grp = ? AND n.node = ? AND r.metric = ? AND s.ts_ms BETWEEN ? AND ? ORDER BY s.ts_ms LIMIT ?"));
-    if (!q) return error("prepare query").error();
-    q.bind(1, group).bind(2, node).bind(3, metric).bind(4, from_ms).bind(5, to_ms).bind(6, clamp_limit(limit));
     std::vector<SeriesPoint> out;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) out.push_back(SeriesPoint{q.i64(0), q.opt_real(1)});
-    if (rc != SQLITE_DONE) return error("query").error();
+    auto ids = find_series(group, node, metric);
+    if (!ids) return ids.error();
+    if (!*ids || limit == 0) return out;
+    Status s = series_values((*ids)->second, (*ids)->first, from_ms, to_ms, [&](std::int64_t ts, std::optional<double> v) {
+      out.push_back(SeriesPoint{ts, v});
+      return out.size() < limit;
+    });
+    if (!s) return s.error();
     return out;
   }
 
@@ -527,13 +621,14 @@ class SqliteStore final : public Store {
     auto id = find_series(group, node, metric);
     if (!id) return id.error();
     if (!*id) return out;
+    const std::int64_t series = (*id)->first;
     Query q(stmt(resolution == Resolution::kMinute
                      ? "SELECT ts_ms, min, max, sum, count, nulls, dist FROM rollups_1m "
                        "WHERE series_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms LIMIT ?"
                      : "SELECT ts_ms, min, max, sum, count, nulls, dist FROM rollups_1h "
                        "WHERE series_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms LIMIT ?"));
     if (!q) return error("prepare rollups").error();
-    q.bind(1, **id).bind(2, from_ms).bind(3, to_ms).bind(4, clamp_limit(limit));
+    q.bind(1, series).bind(2, from_ms).bind(3, to_ms).bind(4, clamp_limit(limit));
     int rc = 0;
     while ((rc = q.step()) == SQLITE_ROW) {
       Rollup r = null_bucket(q.i64(0));
@@ -668,45 +763,8 @@ class SqliteStore final : public Store {
   // ---- write path --------------------------------------------------------------------------
 
   Status write_rows(const WriteBatch& batch) {
-    // (series, minute) and report days touched, deduplicated so each is one INSERT OR IGNORE.
-    std::vector<std::pair<std::int64_t, std::int64_t>> dirty;
     std::set<std::int64_t> report_days;
-    // Samples go in in key order (series, ts): a batch holds rows of thousands of series, and in
-    // submission order nearly every insert lands on another leaf page of `samples`, so the page
-    // cache thrashes. Sorted, each page is visited once. Stable: for the same key the later
-    // sample still replaces the earlier one.
-    std::vector<SampleRow> rows;
-    rows.reserve(batch.rows());
-    for (const NodeSamples& ns : batch.samples) {
-      auto node = node_ids(ns.group, ns.node);
-      if (!node) return node.error();
-      for (const Metric& m : ns.metrics) {
-        auto id = series_id(**node, m);
-        if (!id) return id.error();
-        rows.push_back(SampleRow{*id, m.ts_ms, m.value});
-      }
-    }
-    std::stable_sort(rows.begin(), rows.end(), [](const SampleRow& a, const SampleRow& b) {
-      return std::tie(a.series_id, a.ts_ms) < std::tie(b.series_id, b.ts_ms);
-    });
-    for (const SampleRow& row : rows) {
-      Query q(stmt("INSERT OR REPLACE INTO samples(series_id, ts_ms, value) VALUES (?, ?, ?)"));
-      if (!q) return error("prepare sample");
-      q.bind(1, row.series_id).bind(2, row.ts_ms).bind(3, row.value);
-      if (q.step() != SQLITE_DONE) return error("insert sample");
-      dirty.emplace_back(row.series_id, floor_to(row.ts_ms, kMinuteMs));
-    }
-    std::sort(dirty.begin(), dirty.end());
-    dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
-    for (const auto& [id, minute] : dirty) {
-      const auto [marked, fresh] = marked_.try_emplace(id, kNoTime);
-      if (!fresh && marked->second == minute) continue;  // already in rollup_dirty: nodes send several times a minute
-      Query q(stmt("INSERT OR IGNORE INTO rollup_dirty(series_id, minute_ms) VALUES (?, ?)"));
-      if (!q) return error("prepare dirty");
-      q.bind(1, id).bind(2, minute);
-      if (q.step() != SQLITE_DONE) return error("mark rollup dirty");
-      marked->second = minute;
-    }
+    if (Status s = write_blocks(batch.samples); !s) return s;
     for (const StoredEvent& e : batch.events) {
       Query q(stmt("INSERT INTO events(at_ms, subject, rule, type, from_state, to_state, reason, severity, suppressed) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -780,17 +838,134 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  struct SampleRow {
-    std::int64_t series_id = 0;
+  struct Block {
+    std::int64_t node_id = 0;
     std::int64_t ts_ms = 0;
-    std::optional<double> value;
+    std::int64_t seq = 0;
+    std::string data;
   };
 
+  // One block per (node, sample time) of each NodeSamples; inserted in key order (a batch holds
+  // blocks of many nodes: in key order each leaf page of sample_blocks is visited once). The seq
+  // is assigned in submission order before sorting, so a later sample still wins.
+  Status write_blocks(const std::vector<NodeSamples>& samples) {
+    std::vector<Block> blocks;
+    for (const NodeSamples& ns : samples) {
+      if (ns.size() == 0) continue;
+      auto node = node_ids(ns.group, ns.node);
+      if (!node) return node.error();
+      const std::size_t first = blocks.size();
+      // A message's metrics nearly always share one time: look back over this message's blocks.
+      const auto block_for = [&](std::int64_t ts) -> Block& {
+        for (std::size_t i = blocks.size(); i > first; --i) {
+          if (blocks[i - 1].ts_ms == ts) return blocks[i - 1];
+        }
+        blocks.push_back(Block{(*node)->id, ts, next_seq_++, {}});
+        blocks.back().data.reserve(ns.size() * 12);
+        return blocks.back();
+      };
+      for (const Metric& m : ns.metrics) {
+        auto id = series_id(**node, m.name, m.unit);
+        if (!id) return id.error();
+        append_block_entry(block_for(m.ts_ms).data, *id, m.value);
+      }
+      if (!ns.values.empty()) {
+        if (ns.names == nullptr) return make_error(ErrorCode::kInternal, "samples without their names");
+        auto ids = series_ids(**node, ns.names);
+        if (!ids) return ids.error();
+        for (const SampleValue& v : ns.values) {
+          if (v.series >= (*ids)->size()) return make_error(ErrorCode::kInternal, "sample of an unknown series");
+          append_block_entry(block_for(v.ts_ms).data, (**ids)[v.series], v.opt());
+        }
+      }
+    }
+    std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
+      return std::tie(a.node_id, a.ts_ms, a.seq) < std::tie(b.node_id, b.ts_ms, b.seq);
+    });
+    for (const Block& b : blocks) {
+      Query q(stmt("INSERT INTO sample_blocks(node_id, ts_ms, seq, data) VALUES (?, ?, ?, ?)"));
+      if (!q) return error("prepare block");
+      q.bind(1, b.node_id).bind(2, b.ts_ms).bind(3, b.seq).bind_blob(4, b.data);
+      if (q.step() != SQLITE_DONE) return error("insert block");
+      const std::int64_t minute = floor_to(b.ts_ms, kMinuteMs);
+      const auto [marked, fresh] = marked_.try_emplace(b.node_id, kNoTime);
+      if (!fresh && marked->second == minute) continue;  // already in block_dirty: nodes send several times a minute
+      Query d(stmt("INSERT OR IGNORE INTO block_dirty(node_id, minute_ms) VALUES (?, ?)"));
+      if (!d) return error("prepare dirty");
+      d.bind(1, b.node_id).bind(2, minute);
+      if (d.step() != SQLITE_DONE) return error("mark rollup dirty");
+      marked->second = minute;
+    }
+    return Status::Ok();
+  }
+
+  // v5 -> v6: every (series, ts) row of `samples` into blocks per (node, ts), then drop `samples`.
+  Status convert_samples_to_blocks() {
+    std::vector<Block> blocks;
+    {
+      Query q(stmt("SELECT r.node_id, s.ts_ms, s.series_id, s.value FROM samples s JOIN series r ON r.id = s.series_id "
+                   "ORDER BY r.node_id, s.ts_ms"));
+      if (!q) return error("prepare sample conversion");
+      int rc = 0;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        const std::int64_t node = q.i64(0);
+        const std::int64_t ts = q.i64(1);
+        if (blocks.empty() || blocks.back().node_id != node || blocks.back().ts_ms != ts) {
+          blocks.push_back(Block{node, ts, next_seq_++, {}});
+        }
+        append_block_entry(blocks.back().data, q.i64(2), q.opt_real(3));
+      }
+      if (rc != SQLITE_DONE) return error("read samples for conversion");
+    }
+    for (const Block& b : blocks) {
+      Query q(stmt("INSERT INTO sample_blocks(node_id, ts_ms, seq, data) VALUES (?, ?, ?, ?)"));
+      if (!q) return error("prepare block");
+      q.bind(1, b.node_id).bind(2, b.ts_ms).bind(3, b.seq).bind_blob(4, b.data);
+      if (q.step() != SQLITE_DONE) return error("convert samples");
+    }
+    statements_.clear();  // statements on `samples` must not outlive it
+    if (Status s = exec("DROP TABLE samples;"); !s) return s;
+    log::info(kLog, "raw samples converted to blocks", {{"blocks", blocks.size()}});
+    return Status::Ok();
+  }
+
+  // Calls each(ts_ms, value) for `series` in node `node_id`'s blocks of [from, to], oldest first,
+  // one value per time (the latest block's). Stops early when each returns false.
+  template <typename F>
+  Status series_values(std::int64_t node_id, std::int64_t series, std::int64_t from, std::int64_t to, F&& each) {
+    Query q(stmt("SELECT ts_ms, data FROM sample_blocks WHERE node_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, seq"));
+    if (!q) return error("prepare raw");
+    q.bind(1, node_id).bind(2, from).bind(3, to);
+    int rc = 0;
+    bool have = false;
+    std::int64_t at = 0;
+    std::optional<double> value;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      const std::int64_t ts = q.i64(0);
+      if (have && ts != at) {
+        if (!each(at, value)) return Status::Ok();
+        have = false;
+      }
+      (void)for_each_block_entry(q.blob_view(1), [&](std::int64_t id, std::optional<double> v) {
+        if (id != series) return;
+        have = true;
+        at = ts;
+        value = v;
+      });
+    }
+    if (rc != SQLITE_DONE) return error("raw");
+    if (have) each(at, value);
+    return Status::Ok();
+  }
+
   // Ids of a node's row and its series rows, created on first use. Cached per node so the hot path
-  // looks a metric up by its name without building a key.
+  // looks a metric up by its name without building a key, and, for the pipeline's compact samples,
+  // by the node's current SeriesNames (one pointer comparison per batch of a node).
   struct NodeIds {
     std::int64_t id = 0;
     std::unordered_map<std::string, std::int64_t> series;
+    std::shared_ptr<const SeriesNames> names;  // the last set of names seen...
+    std::vector<std::int64_t> name_ids;        // ...and its series ids, index by index
   };
 
   Result<NodeIds*> node_ids(const std::string& group, const std::string& node) {
@@ -808,35 +983,54 @@ class SqliteStore final : public Store {
     return &ids;
   }
 
-  Result<std::int64_t> series_id(NodeIds& node, const Metric& m) {
-    if (const auto it = node.series.find(m.name); it != node.series.end()) return it->second;
+  Result<std::int64_t> series_id(NodeIds& node, const std::string& metric, const std::string& unit) {
+    if (const auto it = node.series.find(metric); it != node.series.end()) return it->second;
     Query q(stmt("INSERT INTO series(node_id, metric, unit) VALUES (?, ?, ?) "
                  "ON CONFLICT(node_id, metric) DO UPDATE SET unit=excluded.unit RETURNING id"));
     if (!q) return error("prepare series").error();
-    q.bind(1, node.id).bind(2, m.name).bind(3, m.unit);
+    q.bind(1, node.id).bind(2, metric).bind(3, unit);
     if (q.step() != SQLITE_ROW) return error("upsert series").error();
     const std::int64_t id = q.i64(0);
-    node.series.emplace(m.name, id);
+    node.series.emplace(metric, id);
+    series_ms_.erase(id);  // the unit may have changed
     return id;
   }
 
-  Result<std::optional<std::int64_t>> find_series(const std::string& group, const std::string& node,
-                                                  const std::string& metric) {
+  Result<const std::vector<std::int64_t>*> series_ids(NodeIds& node, const std::shared_ptr<const SeriesNames>& names) {
+    if (node.names != names) {
+      std::vector<std::int64_t> ids;
+      ids.reserve(names->size());
+      for (const SeriesName& n : *names) {
+        auto id = series_id(node, n.metric, n.unit);
+        if (!id) return id.error();
+        ids.push_back(*id);
+      }
+      node.names = names;
+      node.name_ids = std::move(ids);
+    }
+    return &node.name_ids;
+  }
+
+  // (series id, node id) of a series, if it exists.
+  Result<std::optional<std::pair<std::int64_t, std::int64_t>>> find_series(const std::string& group,
+                                                                           const std::string& node,
+                                                                           const std::string& metric) {
+    using Found = std::optional<std::pair<std::int64_t, std::int64_t>>;
     Query q(stmt(kSeriesIdSql));
     if (!q) return error("prepare series lookup").error();
     q.bind(1, group).bind(2, node).bind(3, metric);
     const int rc = q.step();
-    if (rc == SQLITE_ROW) return std::optional<std::int64_t>(q.i64(0));
+    if (rc == SQLITE_ROW) return Found(std::pair(q.i64(0), q.i64(1)));
     if (rc != SQLITE_DONE) return error("series lookup").error();
-    return std::optional<std::int64_t>();
+    return Found();
   }
 
   // ---- rollups -----------------------------------------------------------------------------
 
-  // One transaction: discard dirty minutes below the retention watermarks, then recompute up to
-  // maintenance_chunk closed dirty minutes (oldest first) and their hours, and unmark them.
-  // "Closed": the minute ended at least kRollupGraceMs before now. Late samples for any older
-  // minute simply re-mark it, so it is recomputed here as well.
+  // One transaction: discard dirty minutes below the retention watermarks, then recompute closed
+  // dirty (node, minute)s, oldest first, until about maintenance_chunk series-minutes are done,
+  // and their hours, and unmark them. "Closed": the minute ended at least kRollupGraceMs before
+  // now. Late samples for any older minute simply re-mark it, so it is recomputed here as well.
   Status roll_up_chunk(std::int64_t now_ms, MaintenanceReport& report) {
     auto raw_wm = meta("raw_pruned_ms");
     if (!raw_wm) return raw_wm.error();
@@ -846,7 +1040,7 @@ class SqliteStore final : public Store {
     std::int64_t floor_ok = *raw_wm;
     if (*minute_wm != kNoTime) floor_ok = std::max(floor_ok, ceil_to(*minute_wm, kHourMs));
     if (floor_ok != kNoTime) {
-      Query q(stmt("DELETE FROM rollup_dirty WHERE minute_ms < ?"));
+      Query q(stmt("DELETE FROM block_dirty WHERE minute_ms < ?"));
       if (!q) return error("prepare discard");
       q.bind(1, floor_ok);
       if (q.step() != SQLITE_DONE) return error("discard late buckets");
@@ -856,73 +1050,101 @@ class SqliteStore final : public Store {
       if (n > 0) log::warn(kLog, "late samples older than raw retention not rolled up", {{"buckets", n}});
     }
 
-    std::vector<std::pair<std::int64_t, std::int64_t>> minutes;  // (series, minute)
+    std::vector<std::pair<std::int64_t, std::int64_t>> minutes;  // (node, minute)
     {
-      Query q(stmt("SELECT series_id, minute_ms FROM rollup_dirty WHERE minute_ms <= ? ORDER BY minute_ms LIMIT ?"));
+      Query q(stmt("SELECT node_id, minute_ms FROM block_dirty WHERE minute_ms <= ? ORDER BY minute_ms LIMIT ?"));
       if (!q) return error("prepare dirty scan");
       q.bind(1, now_ms - kMinuteMs - kRollupGraceMs).bind(2, static_cast<std::int64_t>(options_.maintenance_chunk + 1));
       int rc = 0;
       while ((rc = q.step()) == SQLITE_ROW) minutes.emplace_back(q.i64(0), q.i64(1));
       if (rc != SQLITE_DONE) return error("dirty scan");
     }
-    if (minutes.size() > options_.maintenance_chunk) {
-      minutes.resize(options_.maintenance_chunk);
-      report.more = true;
-    }
-    std::map<std::int64_t, bool> with_dist;  // series id -> unit is "ms"
-    std::set<std::pair<std::int64_t, std::int64_t>> hours;
-    for (const auto& [id, minute] : minutes) {
-      auto it = with_dist.find(id);
-      if (it == with_dist.end()) {
-        auto ms = series_is_ms(id);
-        if (!ms) return ms.error();
-        it = with_dist.emplace(id, *ms).first;
-      }
-      if (Status s = roll_up_minute(id, minute, it->second); !s) return s;
-      hours.emplace(id, floor_to(minute, kHourMs));
-      Query q(stmt("DELETE FROM rollup_dirty WHERE series_id = ? AND minute_ms = ?"));
+    std::set<std::pair<std::int64_t, std::int64_t>> hours;  // (series, hour)
+    std::size_t series_minutes = 0;
+    std::size_t done = 0;
+    for (const auto& [node, minute] : minutes) {
+      if (series_minutes >= options_.maintenance_chunk) break;
+      auto rolled = roll_up_node_minute(node, minute, hours);
+      if (!rolled) return rolled.error();
+      series_minutes += *rolled;
+      ++done;
+      Query q(stmt("DELETE FROM block_dirty WHERE node_id = ? AND minute_ms = ?"));
       if (!q) return error("prepare undirty");
-      q.bind(1, id).bind(2, minute);
+      q.bind(1, node).bind(2, minute);
       if (q.step() != SQLITE_DONE) return error("unmark dirty");
-      if (const auto m = marked_.find(id); m != marked_.end() && m->second == minute) marked_.erase(m);
+      if (const auto m = marked_.find(node); m != marked_.end() && m->second == minute) marked_.erase(m);
     }
+    if (done < minutes.size()) report.more = true;
     for (const auto& [id, hour] : hours) {
       if (Status s = roll_up_hour(id, hour); !s) return s;
     }
-    report.minutes_rolled_up += minutes.size();
+    report.minutes_rolled_up += series_minutes;
     report.hours_rolled_up += hours.size();
     return Status::Ok();
   }
 
   Result<bool> series_is_ms(std::int64_t id) {
+    if (const auto it = series_ms_.find(id); it != series_ms_.end()) return it->second;
     Query q(stmt("SELECT unit FROM series WHERE id = ?"));
     if (!q) return error("prepare unit").error();
     q.bind(1, id);
     const int rc = q.step();
-    if (rc == SQLITE_ROW) return q.text(0) == "ms";
-    if (rc != SQLITE_DONE) return error("unit").error();
-    return false;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("unit").error();
+    const bool ms = rc == SQLITE_ROW && q.text(0) == "ms";
+    series_ms_.emplace(id, ms);
+    return ms;
   }
 
-  Status roll_up_minute(std::int64_t id, std::int64_t minute, bool with_dist) {
-    Aggregate a;
+  // Every series of one node in one minute, from its blocks: one rollups_1m row each. Adds the
+  // (series, hour)s to recompute to `hours`. Returns how many series-minutes it wrote.
+  Result<std::size_t> roll_up_node_minute(std::int64_t node, std::int64_t minute,
+                                          std::set<std::pair<std::int64_t, std::int64_t>>& hours) {
+    std::map<std::int64_t, Aggregate> buckets;  // series -> its minute
+    std::unordered_map<std::int64_t, std::optional<double>> at_ts;  // the latest value per series at one time
+    const auto flush = [&]() -> Status {
+      for (const auto& [id, v] : at_ts) {
+        auto it = buckets.find(id);
+        if (it == buckets.end()) it = buckets.emplace(id, Aggregate{}).first;
+        if (!v) {
+          ++it->second.nulls;
+          continue;
+        }
+        auto ms = series_is_ms(id);
+        if (!ms) return ms.error();
+        it->second.add_value(*v, *ms);
+      }
+      at_ts.clear();
+      return Status::Ok();
+    };
     {
-      Query q(stmt("SELECT value FROM samples WHERE series_id = ? AND ts_ms >= ? AND ts_ms < ?"));
-      if (!q) return error("prepare minute");
-      q.bind(1, id).bind(2, minute).bind(3, minute + kMinuteMs);
+      Query q(stmt("SELECT ts_ms, data FROM sample_blocks WHERE node_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms, seq"));
+      if (!q) return error("prepare minute").error();
+      q.bind(1, node).bind(2, minute).bind(3, minute + kMinuteMs);
       int rc = 0;
+      std::int64_t current = kNoTime;
       while ((rc = q.step()) == SQLITE_ROW) {
-        if (q.null(0)) {
-          ++a.nulls;
-        } else {
-          a.add_value(q.real(0), with_dist);
+        const std::int64_t ts = q.i64(0);
+        if (ts != current) {
+          if (Status s = flush(); !s) return s.error();
+          current = ts;
+        }
+        if (!for_each_block_entry(q.blob_view(1), [&](std::int64_t id, std::optional<double> v) { at_ts[id] = v; })) {
+          log::warn(kLog, "malformed sample block skipped", {{"node_id", node}, {"ts_ms", ts}});
         }
       }
-      if (rc != SQLITE_DONE) return error("read minute");
+      if (rc != SQLITE_DONE) return error("read minute").error();
+      if (Status s = flush(); !s) return s.error();
     }
-    return store_bucket(
-        "REPLACE INTO rollups_1m(series_id, ts_ms, min, max, sum, count, nulls, dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        "DELETE FROM rollups_1m WHERE series_id = ? AND ts_ms = ?", id, minute, a);
+    for (const auto& [id, a] : buckets) {
+      if (Status s = store_bucket("REPLACE INTO rollups_1m(series_id, ts_ms, min, max, sum, count, nulls, dist) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                  "DELETE FROM rollups_1m WHERE series_id = ? AND ts_ms = ?", id, minute, a);
+          !s) {
+        return s.error();
+      }
+      hours.emplace(id, floor_to(minute, kHourMs));
+    }
+    return buckets.size();
   }
 
   Status roll_up_hour(std::int64_t id, std::int64_t hour) {
@@ -985,7 +1207,7 @@ class SqliteStore final : public Store {
   Status apply_retention(std::int64_t now_ms, MaintenanceReport& report) {
     std::optional<std::int64_t> oldest_dirty;
     {
-      Query q(stmt("SELECT min(minute_ms) FROM rollup_dirty"));
+      Query q(stmt("SELECT min(minute_ms) FROM block_dirty"));
       if (!q) return error("prepare oldest dirty");
       if (q.step() != SQLITE_ROW) return error("oldest dirty");
       if (!q.null(0)) oldest_dirty = q.i64(0);
@@ -1083,7 +1305,7 @@ class SqliteStore final : public Store {
       }
       std::vector<std::int64_t> ids;
       {
-        Query q(stmt("SELECT id FROM series WHERE id >= ? ORDER BY id"));
+        Query q(stmt(table.ids_sql.c_str()));
         if (!q) return error("prepare series scan");
         q.bind(1, next.next_series);
         int rc = 0;
@@ -1162,7 +1384,7 @@ class SqliteStore final : public Store {
         break;
       }
       {
-        Query q(stmt("SELECT 1 FROM rollup_dirty WHERE minute_ms >= ? AND minute_ms < ? LIMIT 1"));
+        Query q(stmt("SELECT 1 FROM block_dirty WHERE minute_ms >= ? AND minute_ms < ? LIMIT 1"));
         if (!q) return error("prepare pending check");
         q.bind(1, day).bind(2, day + kDayMs);
         const int rc = q.step();
@@ -1268,7 +1490,7 @@ class SqliteStore final : public Store {
     if (!*id) return std::optional<double>();
     Query q(stmt("SELECT sum(sum), sum(count) FROM rollups_1h WHERE series_id = ? AND ts_ms >= ? AND ts_ms < ?"));
     if (!q) return error("prepare day average").error();
-    q.bind(1, **id).bind(2, day).bind(3, day + kDayMs);
+    q.bind(1, (*id)->first).bind(2, day).bind(3, day + kDayMs);
     if (q.step() != SQLITE_ROW) return error("day average").error();
     if (q.null(1) || q.i64(1) == 0) return std::optional<double>();
     return std::optional<double>(q.real(0) / q.real(1));
@@ -1342,12 +1564,14 @@ class SqliteStore final : public Store {
   int version_ = 0;
   std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
   std::unordered_map<std::string, NodeIds> ids_;  // "group\x1fnode" -> ids known to exist
-  // series id -> a minute known to be in rollup_dirty (committed); entries are only ever
+  // node id -> a minute known to be in block_dirty (committed); entries are only ever
   // forgotten early (which costs one INSERT OR IGNORE), never kept after the row is gone.
   std::unordered_map<std::int64_t, std::int64_t> marked_;
-  const SeriesTable raw_table_{"samples"};
-  const SeriesTable minute_table_{"rollups_1m"};
-  const SeriesTable hour_table_{"rollups_1h"};
+  const SeriesTable raw_table_{"sample_blocks", "node_id", "nodes"};
+  const SeriesTable minute_table_{"rollups_1m", "series_id", "series"};
+  const SeriesTable hour_table_{"rollups_1h", "series_id", "series"};
+  std::int64_t next_seq_ = 1;                          // of the next block written
+  std::unordered_map<std::int64_t, bool> series_ms_;   // series id -> its unit is "ms" (cache)
   PrunePass raw_pass_, minute_pass_, hour_pass_;
 };
 

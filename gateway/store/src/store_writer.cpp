@@ -123,13 +123,17 @@ void StoreWriter::enforce_limit_locked() {
     if (excess == 0) break;
     for (NodeSamples& ns : part.batch.samples) {
       if (excess == 0) break;
-      const std::size_t k = std::min(excess, ns.metrics.size());
-      ns.metrics.erase(ns.metrics.begin(), ns.metrics.begin() + static_cast<std::ptrdiff_t>(k));
-      excess -= k;
-      dropped += k;
-      part.rows -= k;
+      const auto drop_front = [&](auto& list) {
+        const std::size_t k = std::min(excess, list.size());
+        list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(k));
+        excess -= k;
+        dropped += k;
+        part.rows -= k;
+      };
+      drop_front(ns.values);
+      drop_front(ns.metrics);
     }
-    std::erase_if(part.batch.samples, [](const NodeSamples& ns) { return ns.metrics.empty(); });
+    std::erase_if(part.batch.samples, [](const NodeSamples& ns) { return ns.size() == 0; });
   }
   std::erase_if(queue_, [](const Part& p) { return p.rows == 0; });
   queued_rows_ -= dropped;

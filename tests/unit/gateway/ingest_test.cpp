@@ -113,9 +113,12 @@ TEST(Ingest, BirthAndDataBecomeTypedStateRowsToStoreAndNodeChanges) {
   Pipeline p;
   const Outbox b = p.birth({aliased_cpu(12), ping("10.0.0.1", "up", 1), ping("10.0.0.1", "rtt", 2.5)});
   ASSERT_EQ(b.store.samples.size(), 1u);
-  EXPECT_EQ(b.store.samples[0].node, "pi-1");
-  EXPECT_EQ(b.store.samples[0].metrics.size(), 3u);
-  EXPECT_EQ(b.store.samples[0].metrics[2].name, "ping/10.0.0.1/rtt");
+  const NodeSamples& rows = b.store.samples[0];
+  EXPECT_EQ(rows.node, "pi-1");
+  ASSERT_EQ(rows.values.size(), 3u);
+  ASSERT_NE(rows.names, nullptr);
+  EXPECT_EQ((*rows.names)[rows.values[2].series].metric, "ping/10.0.0.1/rtt");
+  EXPECT_EQ(rows.values[2].opt(), 2.5);
   ASSERT_EQ(b.nodes.size(), 1u);
   EXPECT_TRUE(b.nodes[0].urgent) << "a node coming online goes out at once";
 
@@ -130,8 +133,10 @@ TEST(Ingest, BirthAndDataBecomeTypedStateRowsToStoreAndNodeChanges) {
   alias_only.value = 55;
   const Outbox d = p.data(1, {alias_only});
   ASSERT_EQ(d.store.samples.size(), 1u);
-  EXPECT_EQ(d.store.samples[0].metrics[0].name, "cpu/total");
-  EXPECT_EQ(d.store.samples[0].metrics[0].value, 55);
+  const NodeSamples& later = d.store.samples[0];
+  EXPECT_EQ(later.names, rows.names) << "the same set of names: shared, not copied";
+  EXPECT_EQ((*later.names)[later.values[0].series].metric, "cpu/total");
+  EXPECT_EQ(later.values[0].opt(), 55);
   ASSERT_EQ(d.nodes.size(), 1u);
   EXPECT_FALSE(d.nodes[0].urgent) << "a new value is coalesced, not urgent";
   EXPECT_EQ(p.ingest.stats().accepted, 2u);

@@ -85,9 +85,9 @@ std::vector<std::int64_t> times(const std::vector<SeriesPoint>& pts) {
 TEST_F(SqliteStoreTest, NewDatabaseIsAtTheLatestSchemaVersion) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "5");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "6");
 }
 
 TEST_F(SqliteStoreTest, DatabaseIsInWalMode) {
@@ -218,7 +218,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   auto a = store->query("g", "n", "a", 0, 100, 10);
   ASSERT_TRUE(a.ok());
   ASSERT_EQ(a->size(), 1u);
@@ -245,7 +245,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
   auto s = open_sqlite_store(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr(path_));
-  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (5)"));
+  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (6)"));
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA user_version"), "99") << "a refused database is not migrated";
 }
@@ -399,7 +399,7 @@ TEST_F(SqliteStoreV3Test, MigratesAVersion2DatabaseKeepingItsDataAndRollsItUp) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   auto pts = store->query("plant", "pi-1", "ping/gw/rtt", 0, kDayStart + kDay, 10);
   ASSERT_TRUE(pts.ok());
   EXPECT_EQ(times(*pts), (std::vector<std::int64_t>{kDayStart, kDayStart + 30'000, kDayStart + 60'000}));
@@ -450,7 +450,7 @@ TEST_F(SqliteStoreV3Test, BatchWriteIsAllOrNothing) {
   EXPECT_THAT(s.error().message, HasSubstr("refused by test"));
   {
     RawDb raw(path_);
-    for (const char* table : {"nodes", "series", "samples", "rollup_dirty", "events", "incidents", "uptime",
+    for (const char* table : {"nodes", "series", "sample_blocks", "block_dirty", "events", "incidents", "uptime",
                               "report_dirty", "alert_state", "node_config"}) {
       EXPECT_EQ(raw.text((std::string("SELECT count(*) FROM ") + table).c_str()), "0") << table;
     }
@@ -466,8 +466,8 @@ TEST_F(SqliteStoreV3Test, BatchWriteIsAllOrNothing) {
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(*state, std::optional<std::string>("{\"v\":1}"));
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("SELECT count(*) FROM samples"), "3");
-  EXPECT_EQ(raw.text("SELECT count(*) FROM rollup_dirty"), "3") << "one dirty row per (series, minute)";
+  EXPECT_EQ(raw.text("SELECT count(*) FROM sample_blocks"), "2") << "one block per (node, sample time)";
+  EXPECT_EQ(raw.text("SELECT count(*) FROM block_dirty"), "2") << "one dirty row per (node, minute)";
   EXPECT_EQ(raw.text("SELECT count(*) FROM events"), "1");
 }
 
@@ -685,7 +685,7 @@ TEST_F(SqliteStoreV3Test, DirtyBucketsSurviveACloseWithoutMaintenance) {
   }
   {
     RawDb raw(path_);
-    EXPECT_EQ(raw.text("SELECT count(*) FROM rollup_dirty"), "2");
+    EXPECT_EQ(raw.text("SELECT count(*) FROM block_dirty"), "2");
     EXPECT_EQ(raw.text("SELECT count(*) FROM rollups_1m"), "0");
   }
   auto store = open();
@@ -699,7 +699,7 @@ TEST_F(SqliteStoreV3Test, DirtyBucketsSurviveACloseWithoutMaintenance) {
   ASSERT_EQ(hour.size(), 1u);
   EXPECT_DOUBLE_EQ(hour[0].avg, 6.0);
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("SELECT count(*) FROM rollup_dirty"), "0");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM block_dirty"), "0");
 }
 
 TEST_F(SqliteStoreV3Test, HourRollupMergesMinuteRowsAndHistograms) {
@@ -797,7 +797,7 @@ TEST_F(SqliteStoreV3Test, RetentionDeletesExactlyWhatIsOld) {
   EXPECT_EQ(r.uptime_rows_deleted, 1u);
   // The minute of now - 1 min is not closed yet: still dirty, its raw sample kept (above).
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("SELECT count(*) FROM rollup_dirty"), "1");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM block_dirty"), "1");
 }
 
 TEST_F(SqliteStoreV3Test, RetentionWaitsForPendingRollupsAndLateOldSamplesDoNotClobberThem) {
@@ -948,7 +948,7 @@ TEST_F(SqliteStoreV3Test, ReaderConnectionSeesTheWritersDataAndCannotWrite) {
   ro.read_only = true;
   auto reader = open_with(ro);
   ASSERT_NE(reader, nullptr);
-  EXPECT_EQ(reader->schema_version(), 5);
+  EXPECT_EQ(reader->schema_version(), 6);
   WriteBatch b = samples("pi-1", {mk("rtt", "ms", 5.0, kDayStart)});
   b.events.push_back(StoredEvent{kDayStart, "plant/pi-1", "r", "T", "ok", "firing", "x", "warning", false});
   b.alert_state = std::string("s");
@@ -998,4 +998,67 @@ TEST_F(SqliteStoreV3Test, ReaderNeedsAnExistingDatabaseAtThisVersion) {
 }
 
 }  // namespace
+TEST_F(SqliteStoreV3Test, CompactSamplesAgainstSharedNamesAreOneBlockPerMessage) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto names = std::make_shared<SeriesNames>(SeriesNames{{"cpu/total", "%"}, {"ping/gw/rtt", "ms"}});
+  WriteBatch b;
+  for (int i = 0; i < 3; ++i) {
+    NodeSamples ns("plant", "pi-1");
+    ns.names = names;
+    ns.values.push_back(SampleValue{0, true, 10.0 + i, kDayStart + i * 1000});
+    ns.values.push_back(SampleValue{1, i != 1, 2.5, kDayStart + i * 1000});
+    b.samples.push_back(std::move(ns));
+  }
+  EXPECT_EQ(b.rows(), 6u);
+  ASSERT_TRUE(store->write(b).ok());
+  auto cpu = store->query("plant", "pi-1", "cpu/total", 0, kDayStart + kDay, 10);
+  ASSERT_TRUE(cpu.ok());
+  ASSERT_EQ(cpu->size(), 3u);
+  EXPECT_EQ((*cpu)[2].value, 12.0);
+  auto rtt = store->query("plant", "pi-1", "ping/gw/rtt", 0, kDayStart + kDay, 10);
+  ASSERT_TRUE(rtt.ok());
+  ASSERT_EQ(rtt->size(), 3u);
+  EXPECT_FALSE((*rtt)[1].value.has_value()) << "a sample without a value is kept as such";
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.text("SELECT count(*) FROM sample_blocks"), "3");
+    EXPECT_EQ(raw.text("SELECT count(*) FROM series"), "2");
+  }
+  // A new set of names (a rebirth with another metric) maps by name: old series keep their ids.
+  auto renamed = std::make_shared<SeriesNames>(SeriesNames{{"mem/used", "%"}, {"cpu/total", "%"}});
+  WriteBatch c;
+  NodeSamples ns("plant", "pi-1");
+  ns.names = renamed;
+  ns.values.push_back(SampleValue{1, true, 99.0, kDayStart + 5000});
+  ns.values.push_back(SampleValue{0, true, 42.0, kDayStart + 5000});
+  c.samples.push_back(std::move(ns));
+  ASSERT_TRUE(store->write(c).ok());
+  auto cpu2 = store->query("plant", "pi-1", "cpu/total", 0, kDayStart + kDay, 10);
+  ASSERT_TRUE(cpu2.ok());
+  ASSERT_EQ(cpu2->size(), 4u);
+  EXPECT_EQ(cpu2->back().value, 99.0);
+  // A same-time block written later wins for the series both hold.
+  WriteBatch d;
+  NodeSamples again("plant", "pi-1");
+  again.names = renamed;
+  again.values.push_back(SampleValue{1, true, 7.0, kDayStart + 5000});
+  d.samples.push_back(std::move(again));
+  ASSERT_TRUE(store->write(d).ok());
+  auto cpu3 = store->query("plant", "pi-1", "cpu/total", kDayStart + 5000, kDayStart + 5000, 10);
+  ASSERT_TRUE(cpu3.ok());
+  ASSERT_EQ(cpu3->size(), 1u);
+  EXPECT_EQ((*cpu3)[0].value, 7.0);
+  auto mem = store->query("plant", "pi-1", "mem/used", kDayStart + 5000, kDayStart + 5000, 10);
+  ASSERT_TRUE(mem.ok());
+  ASSERT_EQ(mem->size(), 1u);
+  EXPECT_EQ((*mem)[0].value, 42.0) << "the earlier block still holds the other series";
+  // Rollups read every block of the minute.
+  maintain_all(*store, kDayStart + kHour);
+  auto minute = rollups_of(*store, "cpu/total", Resolution::kMinute, 0, kDayStart + kDay);
+  ASSERT_EQ(minute.size(), 1u);
+  EXPECT_EQ(minute[0].count, 4u);
+  EXPECT_DOUBLE_EQ(minute[0].avg, (10.0 + 11.0 + 12.0 + 7.0) / 4);
+}
+
 }  // namespace edgemon::gateway

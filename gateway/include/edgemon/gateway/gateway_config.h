@@ -20,6 +20,10 @@ struct GatewayConfig {
   std::string state_dir = "/var/lib/edgemon";
   std::string database;                     // default: <state_dir>/edgemon.db
   SqliteOptions storage;                    // [storage] retention (days)
+  // [storage] commit_interval_ms: history is committed at most this often (one transaction per
+  // interval). Longer: fewer writes (flash wear, CPU: ADR 0007); shorter: notifications, which wait
+  // for the commit of the alert state, leave sooner, and less is held in memory.
+  std::chrono::milliseconds commit_interval{1000};
   double sla_pct = 99.9;                    // [reports] sla: the availability target of daily reports
   std::string broker_host = "127.0.0.1";
   int broker_port = 1883;

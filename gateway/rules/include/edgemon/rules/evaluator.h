@@ -115,6 +115,13 @@ class Evaluator {
 
   void observe(std::string_view node, std::string_view metric, double value, WallTime ts);
   void observe_batch(std::string_view node, std::span<const Sample> samples);
+  // Whether a sample of `metric` from `node` can change anything beyond node-level absence: a
+  // rule matches the metric, or it is the node's uplink verdict. A caller may skip the others, as
+  // long as a node with node-level absence rules (has_node_absence_rules()) still gets one sample
+  // per message. The answer holds until rules_generation() changes (replace_rules, restore).
+  bool wants_sample(std::string_view node, std::string_view metric);
+  bool has_node_absence_rules() const { return !node_absence_rules_.empty(); }
+  std::uint64_t rules_generation() const { return rules_generation_; }
   void node_online(std::string_view node, WallTime at);
   void node_offline(std::string_view node, WallTime at);
   void tick(WallTime now);
@@ -270,6 +277,7 @@ class Evaluator {
   std::set<std::uint64_t> runtime_silences_;  // ids of the silences added with add_silence()
   std::optional<WallTime> restored_at_;        // absence timers count from here at the earliest
   mutable bool dirty_ = false;
+  std::uint64_t rules_generation_ = 0;  // index_rules() counts up: 1 after construction
   EvaluatorStats stats_;
 };
 

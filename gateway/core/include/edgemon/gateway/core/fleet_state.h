@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 
 #include "edgemon/common/metric_key.h"
 #include "edgemon/common/telemetry.h"
+#include "edgemon/gateway/store/store.h"
 
 namespace edgemon::gateway {
 
@@ -38,6 +40,9 @@ struct MetricSlot {
   // The value is from a session that has ended (Sparkplug: an NDEATH makes every metric of the
   // node stale until the next NBIRTH or NDATA sets it again).
   bool stale = false;
+  // Ingest's cache of rules::Evaluator::wants_sample() for this metric, valid for that generation.
+  std::uint64_t rules_generation = 0;
+  bool rules_want = false;
 };
 
 struct NodeState {
@@ -53,6 +58,9 @@ struct NodeState {
   std::uint64_t duplicates = 0;
   std::uint64_t metrics_refused = 0;      // names over max_metrics_per_node, since the node appeared
   std::vector<MetricSlot> metrics;        // in first-seen order
+  // The same names and units, index by index, shared with queued history writes; replaced (never
+  // changed) when a name is added, so a writer holding it sees a consistent set.
+  std::shared_ptr<const SeriesNames> names;
   std::unordered_map<std::string, std::uint32_t> index;     // name -> position in metrics
   std::unordered_map<std::uint64_t, std::uint32_t> aliases;  // alias -> position (kRefusedSlot)
 

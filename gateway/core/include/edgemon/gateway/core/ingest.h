@@ -141,7 +141,7 @@ class Ingest {
   void warn_limited(const char* what, std::string_view topic, const Instant& now, std::uint64_t count);
   bool admit(const Topic& topic, const Instant& now, std::string_view raw_topic);
   void observe_clock(const Instant& now);
-  void evaluate(const NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now);
+  void evaluate(NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now);
   // Events/incidents -> store rows, alert counts -> node status, status changes -> node changes.
   // Returns whether the status of `skip_key` changed (its change is the caller's).
   bool drain_alerts(Outbox& out, const std::string* skip_key);

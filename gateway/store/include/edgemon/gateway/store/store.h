@@ -54,11 +54,38 @@ struct StoredIncident {
   std::optional<std::int64_t> end_ms;  // open while empty
 };
 
-// One node's metrics (each Metric carries its own timestamp).
+// The metric names (and units) of one node, as the ingest pipeline knows them: shared by every
+// batch of samples until the node's set of names changes (a birth, a new name), so the store
+// resolves a node's series once per set instead of once per sample.
+struct SeriesName {
+  std::string metric;
+  std::string unit;
+};
+using SeriesNames = std::vector<SeriesName>;
+
+// One sample in the compact form: an index into the node's SeriesNames.
+struct SampleValue {
+  std::uint32_t series = 0;
+  bool has_value = false;
+  double value = 0;
+  std::int64_t ts_ms = 0;
+  std::optional<double> opt() const { return has_value ? std::optional<double>(value) : std::nullopt; }
+};
+
+// One node's samples, each with its own timestamp: `values` against `names` (the pipeline's
+// form), and/or `metrics` with their names (single writes, tests).
 struct NodeSamples {
+  NodeSamples() = default;
+  NodeSamples(std::string g, std::string n, std::vector<Metric> m = {})
+      : group(std::move(g)), node(std::move(n)), metrics(std::move(m)) {}
+
   std::string group;
   std::string node;
   std::vector<Metric> metrics;
+  std::shared_ptr<const SeriesNames> names;
+  std::vector<SampleValue> values;
+
+  std::size_t size() const { return metrics.size() + values.size(); }
 };
 
 // Everything one write() commits in one transaction.
@@ -92,7 +119,7 @@ struct WriteBatch {
   std::size_t rows() const {
     std::size_t n = events.size() + incidents.size() + uptime.size() + node_configs.size() + rules.size() +
                     (alert_state ? 1 : 0);
-    for (const NodeSamples& s : samples) n += s.metrics.size();
+    for (const NodeSamples& s : samples) n += s.size();
     return n;
   }
   bool empty() const { return rows() == 0; }

@@ -35,7 +35,7 @@
 namespace edgemon::gateway {
 
 struct StoreWriterOptions {
-  std::size_t max_batch_rows = 20000;              // a batch closes at this many rows...
+  std::size_t max_batch_rows = 1000000;            // a batch closes at this many samples (rows)...
   std::chrono::milliseconds max_delay{200};        // ...or this long after its first row was queued
   std::size_t max_pending_rows = 1'000'000;        // beyond this, the oldest raw samples are dropped
   std::chrono::milliseconds retry_interval{1000};  // after a failed write
