@@ -30,11 +30,11 @@ std::pair<std::size_t, std::size_t> page_of(const QueryParams& q) {
   return {limit, offset};
 }
 
+}  // namespace
+
 ApiReply storage_error(const Error& e) {
   return error_reply(e.code == ErrorCode::kUnavailable ? 503 : 500, "history: " + e.message);
 }
-
-}  // namespace
 
 std::string alerts_json(const rules::Evaluator& evaluator, WallTime now) {
   JsonWriter w;
@@ -85,9 +85,7 @@ void add_alerts_routes(Router& router, ApiContext& api) {
       w.end_array();
       return w.take();
     };
-    auto body = co_await api.reader.query(std::move(job));
-    if (!body) co_return storage_error(body.error());
-    co_return json_reply(200, std::move(*body));
+    co_return co_await stored_json(api.reader, std::move(job));
   });
 
   router.add("GET", "/api/incidents", [&api](const ApiRequest& req) -> asio::awaitable<ApiReply> {
@@ -112,9 +110,7 @@ void add_alerts_routes(Router& router, ApiContext& api) {
       w.end_array();
       return w.take();
     };
-    auto body = co_await api.reader.query(std::move(job));
-    if (!body) co_return storage_error(body.error());
-    co_return json_reply(200, std::move(*body));
+    co_return co_await stored_json(api.reader, std::move(job));
   });
 }
 

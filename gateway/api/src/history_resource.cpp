@@ -6,14 +6,6 @@
 #include "edgemon/gateway/api/reports_api.h"
 
 namespace edgemon::gateway {
-namespace {
-
-ApiReply storage_error(const Error& e) {
-  return error_reply(e.code == ErrorCode::kUnavailable ? 503 : 500, "history: " + e.message);
-}
-
-}  // namespace
-
 void add_history_routes(Router& router, ApiContext& api) {
   router.add("GET", "/api/history", [&api](const ApiRequest& req) -> asio::awaitable<ApiReply> {
     auto query = parse_history_query(req.query, to_unix_ms(api.clock.wall()));
@@ -21,9 +13,7 @@ void add_history_routes(Router& router, ApiContext& api) {
     // A named job, not a temporary inside the co_await expression: GCC 12 destroys such
     // temporaries twice when they own memory.
     auto job = [q = std::move(*query)](Store& s) { return history_json(s, q); };
-    auto body = co_await api.reader.query(std::move(job));
-    if (!body) co_return storage_error(body.error());
-    co_return json_reply(200, std::move(*body));
+    co_return co_await stored_json(api.reader, std::move(job));
   });
 
   router.add("GET", "/api/reports", [&api](const ApiRequest& req) -> asio::awaitable<ApiReply> {

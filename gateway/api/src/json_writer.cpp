@@ -1,43 +1,13 @@
 #include "edgemon/gateway/api/json_writer.h"
 
+#include "edgemon/gateway/api/utf8.h"
+
 #include <array>
 #include <cassert>
 #include <charconv>
 #include <cmath>
 
 namespace edgemon::gateway {
-namespace {
-
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the well-formed UTF-8 sequence at s[i] (1..4), or 0 when it is not one
-// (overlongs, surrogates and code points above U+10FFFF excluded; Unicode table 3-7).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
-  }
-  return len;
-}
-
-}  // namespace
 
 void JsonWriter::separate() {
   if (after_key_) {
@@ -152,14 +122,13 @@ void JsonWriter::write_string(std::string_view s) {
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence(s, i);
-      if (n == 0) {
-        out_ += kReplacement;
-        ++i;
+      std::size_t advance = 1;
+      if (utf8_sequence(s, i, advance) == 0) {
+        out_ += kUtf8Replacement;  // one per maximal invalid subpart, as in the Prometheus text
       } else {
-        out_.append(s.substr(i, n));
-        i += n;
+        out_.append(s.substr(i, advance));
       }
+      i += advance;
       continue;
     }
     switch (c) {

@@ -1,5 +1,7 @@
 #include "edgemon/gateway/api/prometheus_text.h"
 
+#include "edgemon/gateway/api/utf8.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -20,7 +22,6 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace
 
@@ -48,34 +49,12 @@ std::string repair_utf8(std::string_view s) {
       ++i;
       continue;
     }
-    // Length and the allowed range of the second byte (excludes overlongs, surrogates and
-    // code points above U+10FFFF), per Unicode table 3-7.
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    }
-    std::size_t good = 1;  // bytes of a well-formed prefix
+    std::size_t good = 1;
+    const std::size_t len = utf8_sequence(s, i, good);
     if (len > 0) {
-      while (good < len && i + good < s.size()) {
-        const unsigned char b = byte(i + good);
-        const bool ok = good == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-        if (!ok) break;
-        ++good;
-      }
-    }
-    if (len > 0 && good == len) {
       out.append(s.substr(i, len));
     } else {
-      out += kReplacement;  // one U+FFFD per maximal invalid subpart
+      out += kUtf8Replacement;  // one U+FFFD per maximal invalid subpart
     }
     i += good;
   }

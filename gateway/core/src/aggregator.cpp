@@ -470,6 +470,10 @@ void Aggregator::observe(const std::string& node_key, std::span<const Observatio
   ++slot.messages;
 
   std::int64_t msg_ts = kNever;
+  // A target's leaves arrive one after the other ("ping/x/rtt", "ping/x/rtt_min", ...): the last
+  // target found is tried first, so most metrics need no map lookup.
+  Target* last_target = nullptr;
+  std::string_view last_id;
   for (const Observation& m : metrics) {
     msg_ts = std::max(msg_ts, m.ts_ms);
     const MetricKey& key = *m.key;
@@ -481,8 +485,10 @@ void Aggregator::observe(const std::string& node_key, std::span<const Observatio
       }
       continue;
     }
-    Target* t = I.target_for(n, key);
+    Target* t = last_target != nullptr && key.target_id() == last_id ? last_target : I.target_for(n, key);
     if (t == nullptr) continue;
+    last_target = t;
+    last_id = key.target_id();
     if (!live) {
       if (key.leaf() == Leaf::kUp && m.value) t->replay_up = m.value;
       continue;

@@ -13,15 +13,13 @@ std::string_view NodeState::text(std::string_view name) const {
 }
 
 ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::int64_t received_ms) {
-  std::string key;
-  key.reserve(topic.group.size() + 1 + topic.node.size());
-  key.append(topic.group).append("/").append(topic.node);
-  auto slot = nodes_.find(key);
+  key_.assign(topic.group).append("/").append(topic.node);  // reused: no allocation per message
+  auto slot = nodes_.find(key_);
   if (slot == nodes_.end()) {
-    slot = nodes_.emplace(key, NodeState{}).first;
+    slot = nodes_.emplace(key_, NodeState{}).first;
     slot->second.group = topic.group;
     slot->second.id = topic.node;
-    slot->second.key = std::move(key);
+    slot->second.key = key_;
   }
   NodeState& node = slot->second;
   ApplyResult r;
@@ -78,14 +76,14 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
   for (Metric& m : msg.metrics) {
     std::uint32_t pos = 0;
     if (m.name.empty()) {
-      const auto it = m.alias ? node.aliases.find(*m.alias) : node.aliases.end();
-      if (it == node.aliases.end()) {
+      const std::uint32_t found = m.alias ? node.aliases.find(*m.alias) : AliasTable::kNone;
+      if (found == AliasTable::kNone) {
         ++r.unknown_aliases;
         r.needs_rebirth = true;
         continue;
       }
-      if (it->second == NodeState::kRefusedSlot) continue;  // refused at birth, counted there
-      pos = it->second;
+      if (found == NodeState::kRefusedSlot) continue;  // refused at birth, counted there
+      pos = found;
     } else {
       const auto it = node.index.find(m.name);
       if (it == node.index.end()) {
@@ -94,7 +92,7 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
           ++r.refused_metrics;
           r.fleet_cap = r.fleet_cap || fleet_full;
           ++node.metrics_refused;
-          if (birth && m.alias) node.aliases[*m.alias] = NodeState::kRefusedSlot;
+          if (birth && m.alias) node.aliases.set(*m.alias, NodeState::kRefusedSlot, msg.metrics.size());
           continue;
         }
         pos = static_cast<std::uint32_t>(node.metrics.size());
@@ -108,7 +106,7 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
       } else {
         pos = it->second;
       }
-      if (birth && m.alias) node.aliases[*m.alias] = pos;
+      if (birth && m.alias) node.aliases.set(*m.alias, pos, msg.metrics.size());
     }
     MetricSlot& current = node.metrics[pos];
     if (birth) {

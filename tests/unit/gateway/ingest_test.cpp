@@ -351,5 +351,34 @@ TEST(Ingest, DeathTakesTheNodeOfflineAtOnce) {
   EXPECT_EQ(p.aggregator.status("plant/pi-1").status, NodeStatus::kDown);
 }
 
+TEST(Ingest, AliasesFromSmallToHugeResolve) {
+  Pipeline p;
+  std::vector<Metric> metrics;
+  for (std::uint64_t alias : {std::uint64_t{1}, std::uint64_t{70}, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    Metric m = make_metric("m/" + std::to_string(alias), "", 1.0, 0);
+    m.alias = alias;
+    metrics.push_back(m);
+  }
+  (void)p.birth(std::move(metrics));
+  std::vector<Metric> data;
+  for (std::uint64_t alias : {std::uint64_t{1}, std::uint64_t{70}, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    Metric m;
+    m.alias = alias;
+    m.value = static_cast<double>(alias % 1000);
+    data.push_back(m);
+  }
+  const Outbox d = p.data(1, std::move(data));
+  EXPECT_TRUE(d.rebirths.empty());
+  ASSERT_EQ(d.store.samples.size(), 1u);
+  EXPECT_EQ(d.store.samples[0].values.size(), 4u);
+  const NodeState* n = p.fleet.find("plant", "pi-1");
+  EXPECT_EQ(n->find("m/70")->value, 70.0);
+  EXPECT_EQ(n->find("m/" + std::to_string(~std::uint64_t{0}))->value, static_cast<double>(~std::uint64_t{0} % 1000));
+  Metric unknown;
+  unknown.alias = 5;
+  unknown.value = 1;
+  EXPECT_EQ(p.data(2, {unknown}).rebirths.size(), 1u) << "an alias the birth did not declare";
+}
+
 }  // namespace
 }  // namespace edgemon::gateway

@@ -34,6 +34,19 @@ struct ApiContext {
   std::function<GatewayStatus()> status;
 };
 
+// A history read's error as an answer: 503 when the reader is busy, 500 otherwise, with the reason.
+ApiReply storage_error(const Error& e);
+
+// Runs `job` (Store& -> Result<std::string>, JSON) on the history reader and answers 200 with it,
+// or storage_error(). Pass a named job (std::move(job)): GCC 12 destroys temporaries built inside
+// a co_await expression twice when they own memory.
+template <typename Job>
+asio::awaitable<ApiReply> stored_json(StoreReader& reader, Job job) {
+  auto body = co_await reader.query(std::move(job));
+  if (!body) co_return storage_error(body.error());
+  co_return json_reply(200, std::move(*body));
+}
+
 // Registers every resource of the REST API (routes.cpp lists them; docs/openapi.yaml describes
 // them and tests/docs/check_openapi.py keeps the two equal).
 void add_api_routes(Router& router, ApiContext& api);

@@ -45,6 +45,39 @@ struct MetricSlot {
   bool rules_want = false;
 };
 
+// A node's alias -> slot table from its birth. Agents number aliases 1..N: those sit in a vector
+// (an index instead of a hash per metric of every NDATA); any other alias (a device may choose
+// any 64-bit number) in a hash map. The vector never grows beyond twice the slots the birth
+// declared, plus 64: a hostile alias cannot make it large.
+class AliasTable {
+ public:
+  static constexpr std::uint32_t kNone = 0xfffffffeu;
+  void clear() {
+    dense_.clear();
+    sparse_.clear();
+  }
+  void set(std::uint64_t alias, std::uint32_t slot, std::size_t declared) {
+    const std::uint64_t limit = 2 * static_cast<std::uint64_t>(declared) + 64;
+    if (alias < limit) {
+      const auto i = static_cast<std::size_t>(alias);
+      if (dense_.size() <= i) dense_.resize(i + 1, kNone);
+      dense_[i] = slot;
+      return;
+    }
+    sparse_[alias] = slot;
+  }
+  // The slot of `alias`, or kNone.
+  std::uint32_t find(std::uint64_t alias) const {
+    if (alias < dense_.size()) return dense_[static_cast<std::size_t>(alias)];
+    const auto it = sparse_.find(alias);
+    return it == sparse_.end() ? kNone : it->second;
+  }
+
+ private:
+  std::vector<std::uint32_t> dense_;
+  std::unordered_map<std::uint64_t, std::uint32_t> sparse_;
+};
+
 struct NodeState {
   std::string group;
   std::string id;
@@ -62,7 +95,7 @@ struct NodeState {
   // changed) when a name is added, so a writer holding it sees a consistent set.
   std::shared_ptr<const SeriesNames> names;
   std::unordered_map<std::string, std::uint32_t> index;     // name -> position in metrics
-  std::unordered_map<std::uint64_t, std::uint32_t> aliases;  // alias -> position (kRefusedSlot)
+  AliasTable aliases;  // alias -> position in metrics (or kRefusedSlot)
 
   static constexpr std::uint32_t kRefusedSlot = 0xffffffffu;
 
@@ -116,6 +149,7 @@ class FleetState {
   FleetLimits limits_;
   std::map<std::string, NodeState, std::less<>> nodes_;  // key "<group>/<id>", sorted for stable output
   std::size_t metric_count_ = 0;
+  std::string key_;  // apply()'s key buffer
 };
 
 }  // namespace edgemon::gateway
