@@ -254,7 +254,7 @@ timeout = 5.0
   // Nothing accepted was lost: every sample number from the first to the last stored is there.
   fleet.agent("disk-1").stop(SIGTERM, 5s);
   fleet.gateway().stop(SIGTERM, 5s);
-  // Raw samples are blocks of a node's values (store/sqlite_store.cpp): read them through the store.
+  // Raw samples are blocks of a node's values (gateway/store/src/sqlite/): read them through the store.
   gateway::SqliteOptions read_only;
   read_only.read_only = true;
   auto store = gateway::open_sqlite_store(db, read_only);

@@ -49,7 +49,7 @@ Result<HistoryQuery> parse_history_query(const QueryParams& params, std::int64_t
   if (metric == nullptr) return make_error(ErrorCode::kInvalidArgument, "metric: required");
   q.metric = *metric;
 
-  const std::string allowed = " (1970-01-01 .. 9999-12-31)";
+  const std::string allowed = " (1970-01-01 .. 2199-12-31)";
   q.to_ms = std::clamp(now_ms, kMinTimeMs, kMaxTimeMs);
   if (const std::string* to = get("to"); to != nullptr && !parse_time(*to, q.to_ms)) {
     return make_error(ErrorCode::kInvalidArgument, "to: must be milliseconds since the epoch" + allowed);

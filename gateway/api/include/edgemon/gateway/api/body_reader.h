@@ -8,7 +8,7 @@
 //
 // - The body must be a JSON object (at most 64 KiB: the server's body limit; nesting as parsed).
 // - Each accessor checks the member's type and range and names the member in its error
-//   ("until: must be an integer between 0 and 253402300799999").
+//   ("until: must be an integer between 0 and 7258118399999").
 // - Members nobody asked for are an error in finish(): a typo or an unsupported field
 //   ("expires" on a token) is refused, never silently ignored.
 // - The first error wins; after one, accessors return nothing. Handlers apply their change only
@@ -29,9 +29,10 @@
 
 namespace edgemon::gateway {
 
-// Times in ms since the epoch the API accepts: 1970-01-01 .. 9999-12-31.
+// Times in ms since the epoch the API accepts: 1970-01-01 .. 2199-12-31. (A time point of the
+// system clock counts nanoseconds in 64 bits: it ends in 2262.)
 inline constexpr std::int64_t kMinTimeMs = 0;
-inline constexpr std::int64_t kMaxTimeMs = 253'402'300'799'999;
+inline constexpr std::int64_t kMaxTimeMs = 7'258'118'399'999;
 
 class BodyReader {
  public:

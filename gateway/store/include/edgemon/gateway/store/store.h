@@ -129,7 +129,7 @@ enum class Resolution { kRaw, kMinute, kHour };
 
 // One bucket of a series. Samples without a value (e.g. rtt when nothing answered) are not part
 // of min/max/avg/count/quantiles; they are counted in `nulls`. When count == 0 (only nulls),
-// min/max/avg are NaN (nlohmann::json writes NaN as null).
+// min/max/avg are NaN (the API writes NaN as null).
 struct Rollup {
   std::int64_t ts_ms = 0;  // bucket start
   double min = 0;
