@@ -1,6 +1,8 @@
 #include "edgemon/common/sparkplug_codec.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -69,8 +71,61 @@ void fill_value(PbMetric& pm, const Metric& m) {
   }
 }
 
-struct PayloadDeleter {
-  void operator()(PbPayload* p) const { org__eclipse__tahu__protobuf__payload__free_unpacked(p, nullptr); }
+// protobuf-c allocates every sub-message, repeated field and string of a payload on its own
+// (an NDATA of 60 metrics: about 200 mallocs and frees): a third of the gateway's ingest CPU. The
+// unpack here takes them from an arena, one per thread, reused: blocks that are bumped and
+// dropped together once the message is decoded. Bounded: blocks beyond kKeep are freed again.
+class UnpackArena {
+ public:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  static constexpr std::size_t kKeep = 4;  // blocks kept between messages (256 KiB)
+
+  ProtobufCAllocator* allocator() { return &allocator_; }
+  // Forgets everything allocated (the memory stays for the next message).
+  void reset() {
+    if (blocks_.size() > kKeep) blocks_.resize(kKeep);
+    current_ = 0;
+    used_ = 0;
+  }
+
+ private:
+  struct Block {
+    std::unique_ptr<unsigned char[]> data;
+    std::size_t size = 0;
+  };
+  static void* alloc(void* self, std::size_t n) { return static_cast<UnpackArena*>(self)->take(n); }
+  static void release(void*, void*) {}  // everything goes at reset()
+
+  void* take(std::size_t n) {
+    constexpr std::size_t kAlign = alignof(std::max_align_t);
+    n = (n + kAlign - 1) / kAlign * kAlign;
+    while (current_ < blocks_.size()) {
+      Block& b = blocks_[current_];
+      if (b.size - used_ >= n) {
+        void* p = b.data.get() + used_;
+        used_ += n;
+        return p;
+      }
+      ++current_;
+      used_ = 0;
+    }
+    const std::size_t size = std::max(kBlock, n);
+    blocks_.push_back(Block{std::make_unique<unsigned char[]>(size), size});
+    current_ = blocks_.size() - 1;
+    used_ = n;
+    return blocks_.back().data.get();
+  }
+
+  std::vector<Block> blocks_;
+  std::size_t current_ = 0;
+  std::size_t used_ = 0;
+  ProtobufCAllocator allocator_{&UnpackArena::alloc, &UnpackArena::release, this};
+};
+
+// Resets the thread's arena when the decoded payload is no longer needed.
+struct ArenaReset {
+  UnpackArena& arena;
+  ~ArenaReset() { arena.reset(); }
 };
 
 Result<std::string> unit_of(const PbMetric& pm) {
@@ -172,9 +227,11 @@ std::string encode_sparkplug(const TelemetryMessage& msg) {
 
 Result<TelemetryMessage> decode_sparkplug(std::string_view bytes, MessageKind kind) {
   if (bytes.size() > kMaxPayloadBytes) return invalid("payload too large");
-  std::unique_ptr<PbPayload, PayloadDeleter> p(org__eclipse__tahu__protobuf__payload__unpack(
-      nullptr, bytes.size(), reinterpret_cast<const std::uint8_t*>(bytes.data())));
-  if (!p) return invalid("not a Sparkplug B payload");
+  thread_local UnpackArena arena;
+  const ArenaReset done{arena};
+  const PbPayload* p = org__eclipse__tahu__protobuf__payload__unpack(arena.allocator(), bytes.size(),
+                                                                     reinterpret_cast<const std::uint8_t*>(bytes.data()));
+  if (p == nullptr) return invalid("not a Sparkplug B payload");
   if (p->n_metrics > kMaxMetrics + 1) return invalid("too many metrics");
 
   TelemetryMessage msg;

@@ -290,6 +290,7 @@ struct Aggregator::Impl {
   std::int64_t now = 0;
   std::uint64_t dropped = 0;
   std::size_t targets = 0;
+  Node* last_node = nullptr;  // node_for()'s cache
 
   void advance_now(std::int64_t t) { now = std::max(now, t); }
 
@@ -312,8 +313,14 @@ struct Aggregator::Impl {
   }
 
   Node* node_for(const std::string& key, std::int64_t t) {
+    // A message calls in here two or three times for its node: remember the last one (nodes are
+    // never removed, so the pointer stays valid).
+    if (last_node != nullptr && last_node->key == key) return last_node;
     auto it = nodes.find(key);
-    if (it != nodes.end()) return &it->second;
+    if (it != nodes.end()) {
+      last_node = &it->second;
+      return last_node;
+    }
     if (nodes.size() >= config.max_nodes) {
       ++dropped;
       return nullptr;
