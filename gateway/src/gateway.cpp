@@ -1,6 +1,11 @@
 #include "edgemon/gateway/gateway.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
 
@@ -16,7 +21,9 @@ namespace {
 
 constexpr const char* kLog = "gateway";
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
-constexpr std::size_t kIngestBatch = 256;  // messages per io turn, so timers and HTTP get theirs
+constexpr std::size_t kIngestBatch = 32;  // messages taken from the queue at a time
+// The longest an io-thread step (ingest, live flush) runs before it yields to other handlers.
+constexpr auto kStepBudget = std::chrono::milliseconds(4);
 
 // The gateway's own alert: history writes failing (disk full, I/O error). Fed with one sample of
 // gateway/storage_ok a second; the subject is the pseudo node "_gateway/<host_id>".
@@ -219,14 +226,42 @@ void Gateway::restore(Store& store) {
 }
 
 void Gateway::drain_ingress() {
-  const std::size_t left = ingress_.take(batch_, kIngestBatch);
-  if (!batch_.empty()) {
-    const Instant now = Instant::of(clock_);
-    Outbox out;
+  // Small batches within a time budget: one post and one store submit per step, and other
+  // handlers (an urgent frame, an HTTP answer) wait at most about kStepBudget behind it.
+  const Instant now = Instant::of(clock_);
+  Outbox out;
+  std::size_t left = 0;
+  std::size_t done = 0;
+  do {
+    left = ingress_.take(batch_, kIngestBatch);
     for (const MqttIncoming& m : batch_) ingest_.message(m.topic, m.payload, now, out);
+    done += batch_.size();
+  } while (left > 0 && clock_.mono() - now.mono < kStepBudget);
+  if (done > 0) {
     apply(std::move(out));
+    watch_step("ingest", now.mono, done);
   }
   if (left > 0) asio::post(io_, [this] { drain_ingress(); });
+}
+
+void Gateway::flush_live() {
+  const MonoTime started = clock_.mono();
+  const bool more = live_->flush(kStepBudget);
+  watch_step("live flush", started, 0);
+  if (more) asio::post(io_, [this] { flush_live(); });
+}
+
+void Gateway::watch_step(const char* what, MonoTime started, std::size_t items) {
+  // ESPHome's guard: an io-thread step longer than this delays every WebSocket frame and HTTP
+  // answer behind it; say which one, at most once a second.
+  constexpr auto kSlow = std::chrono::milliseconds(50);
+  const MonoTime now = clock_.mono();
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+  if (took < kSlow) return;
+  ++slow_steps_;
+  if (now - last_slow_log_ < std::chrono::seconds(1)) return;
+  last_slow_log_ = now;
+  log::warn(kLog, "io thread step took long", {{"step", what}, {"ms", took.count()}, {"items", items}});
 }
 
 void Gateway::schedule_tick() {
@@ -239,10 +274,12 @@ void Gateway::schedule_tick() {
 }
 
 void Gateway::tick() {
+  const Instant now = Instant::of(clock_);
   Outbox out;
-  ingest_.tick(Instant::of(clock_), out);
+  ingest_.tick(now, out);
   apply(std::move(out));
-  live_->flush();
+  watch_step("tick", now.mono, 0);
+  flush_live();
 }
 
 void Gateway::apply(Outbox&& out) {
@@ -358,6 +395,17 @@ void Gateway::shutdown(int signal) {
 }
 
 int Gateway::run() {
+  // The io thread relays live data; on a small board it must win the CPU over background work
+  // (the history reader runs at nice 10). Threads started before keep their niceness.
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && current > config_.io_nice) {
+    if (::setpriority(PRIO_PROCESS, tid, config_.io_nice) != 0) {
+      log::info(kLog, "io thread keeps its priority (raising it needs CAP_SYS_NICE; the packaged unit sets Nice=)",
+                {{"nice", current}, {"wanted", config_.io_nice}});
+    }
+  }
   asio::signal_set signals(io_, SIGINT, SIGTERM);
   signals.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (!ec) shutdown(sig);

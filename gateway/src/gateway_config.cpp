@@ -10,6 +10,7 @@ Result<GatewayConfig> read_gateway_config(ConfigReader& r) {
   c.host_id = r.get_string("gateway.host_id", c.host_id);
   if (!valid_id(c.host_id)) r.add_error("gateway.host_id", "must be 1-64 characters of A-Z a-z 0-9 _ . -");
   c.state_dir = r.get_string("gateway.state_dir", c.state_dir);
+  c.io_nice = static_cast<int>(r.get_int("gateway.io_nice", c.io_nice, -20, 19));
   c.database = r.get_string("storage.sqlite_path", c.database);
   const auto days = [&r](std::string_view key, std::chrono::milliseconds def) {
     const auto d = std::chrono::duration_cast<std::chrono::days>(def).count();

@@ -37,18 +37,22 @@ void LiveFeed::alerts_changed() {
   }
 }
 
-void LiveFeed::flush() {
+bool LiveFeed::flush(std::chrono::nanoseconds budget) {
   const MonoTime now = clock_.mono();
+  std::size_t sent = 0;
   for (auto it = pending_.begin(); it != pending_.end();) {
     const auto last = last_sent_.find(*it);
     if (last != last_sent_.end() && now - last->second < config_.node_interval) {  // at most once per interval
       ++it;
       continue;
     }
+    if (sent > 0 && clock_.mono() - now >= budget) return true;  // the rest at the next turn
     last_sent_[*it] = now;
     send(**it);
+    ++sent;
     it = pending_.erase(it);
   }
+  return false;
 }
 
 void LiveFeed::broker_reconnected() {

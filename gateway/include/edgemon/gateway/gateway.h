@@ -55,10 +55,13 @@ class Gateway {
  private:
   // Restores alert rules, alert state, uptime windows and managed targets (before the first message).
   void restore(Store& store);
-  void drain_ingress();  // io thread: a batch of queued MQTT messages through the pipeline
+  void drain_ingress();  // io thread: queued MQTT messages through the pipeline, a budget at a time
+  void flush_live();     // io thread: due coalesced node frames, a budget at a time
   void schedule_tick();
   void tick();
   void apply(Outbox&& out);  // carries out a stage's effects
+  // Logs (at most once a second) and counts an io-thread step that took 50 ms or more.
+  void watch_step(const char* what, MonoTime started, std::size_t items);
   void deliver(const rules::Notification& n);
   void publish_command(const std::string& group, const std::string& node, const TelemetryMessage& cmd);
   GatewayStatus status() const;
@@ -98,6 +101,8 @@ class Gateway {
   std::unique_ptr<notify::Dispatcher> notifier_;
   asio::steady_timer tick_timer_{io_};
   std::uint64_t restore_failures_ = 0;
+  std::uint64_t slow_steps_ = 0;
+  MonoTime last_slow_log_{};
   std::uint16_t http_port_ = 0;
 };
 

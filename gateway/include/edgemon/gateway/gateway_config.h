@@ -17,6 +17,10 @@ namespace edgemon::gateway {
 
 struct GatewayConfig {
   std::string host_id = "edgemon-gateway";  // Sparkplug primary host id
+  // [gateway] io_nice: the niceness the io thread (ingest, live frames, HTTP) asks for, so it runs
+  // ahead of background work (history queries run at 10) when the CPU is contended. Raising it
+  // needs root or CAP_SYS_NICE; the packaged unit sets Nice=-5 for the process instead.
+  int io_nice = -5;
   std::string state_dir = "/var/lib/edgemon";
   std::string database;                     // default: <state_dir>/edgemon.db
   SqliteOptions storage;                    // [storage] retention (days)

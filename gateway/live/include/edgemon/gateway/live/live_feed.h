@@ -41,8 +41,9 @@ class LiveFeed {
 
   void node_changed(const NodeChange& change);
   void alerts_changed();
-  // Sends the coalesced node updates that are due.
-  void flush();
+  // Sends the coalesced node updates that are due, for about `budget` at most (at least one).
+  // Returns true when due updates are left: call again soon (after other work had its turn).
+  bool flush(std::chrono::nanoseconds budget = std::chrono::hours(1));
   // The broker lost its retained messages (it may not persist them): publish availability and
   // discovery again with the next update of each node.
   void broker_reconnected();

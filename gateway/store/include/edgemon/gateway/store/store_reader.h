@@ -8,7 +8,12 @@
 // client looping on heavy queries cannot queue unbounded work.
 #pragma once
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -22,8 +27,18 @@ namespace edgemon::gateway {
 
 class StoreReader {
  public:
-  StoreReader(std::unique_ptr<Store> store, std::size_t max_pending = 16)
-      : store_(std::move(store)), max_pending_(max_pending) {}
+  // `nice`: the reader thread's scheduling niceness (Linux; 0 leaves it): history queries are
+  // background work, and on a small board the live path (ingest, WebSocket frames) must win the
+  // CPU when both want it.
+  StoreReader(std::unique_ptr<Store> store, std::size_t max_pending = 16, int nice = 10)
+      : store_(std::move(store)), max_pending_(max_pending) {
+    if (nice != 0) {
+      asio::post(pool_, [nice] {
+        errno = 0;
+        (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);  // best effort
+      });
+    }
+  }
   ~StoreReader() { pool_.join(); }  // finishes what is queued
   StoreReader(const StoreReader&) = delete;
   StoreReader& operator=(const StoreReader&) = delete;
