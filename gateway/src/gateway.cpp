@@ -364,6 +364,7 @@ GatewayStatus Gateway::status() const {
     s.history_refused = reader_->refused();
     s.schema_version = reader_->schema_version();
   }
+  s.io_slow_steps = slow_steps_;
   s.fleet = aggregator_.status_counts();
   return s;
 }

@@ -107,6 +107,9 @@ constexpr std::array kStatusFields = {
     StatusField{"history", "refused_busy", "edgemon_history_queries_refused_total",
                 "History queries refused (503) because too many were waiting.", C, false,
                 [](const S& s) { return s.history_refused; }},
+    StatusField{"io", "slow_steps", "edgemon_io_slow_steps_total",
+                "Steps of the io thread that took over 50 ms (each delays the WebSocket frames and HTTP answers behind it).",
+                C, false, [](const S& s) { return s.io_slow_steps; }},
     StatusField{"", "clock_steps", "edgemon_clock_steps_total", "Steps of the wall clock the gateway detected.", C, false,
                 [](const S& s) { return s.ingest.clock_steps; }},
 };

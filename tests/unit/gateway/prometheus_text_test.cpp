@@ -389,6 +389,7 @@ TEST(GatewayMetrics, RendersASmallGatewayExactly) {
   s.ingress.backpressure_waits = 8;
   s.history_queries = 9;
   s.history_refused = 10;
+  s.io_slow_steps = 12;
   s.ingest.clock_steps = 11;
   const std::vector<NodeSummary> nodes = {node_summary("edge/pi-01", NodeStatus::kDegraded)};
   EXPECT_EQ(metrics_text(s, nodes),
@@ -494,6 +495,9 @@ TEST(GatewayMetrics, RendersASmallGatewayExactly) {
             "# HELP edgemon_history_queries_refused_total History queries refused (503) because too many were waiting.\n"
             "# TYPE edgemon_history_queries_refused_total counter\n"
             "edgemon_history_queries_refused_total 10\n"
+            "# HELP edgemon_io_slow_steps_total Steps of the io thread that took over 50 ms (each delays the WebSocket frames and HTTP answers behind it).\n"
+            "# TYPE edgemon_io_slow_steps_total counter\n"
+            "edgemon_io_slow_steps_total 12\n"
             "# HELP edgemon_clock_steps_total Steps of the wall clock the gateway detected.\n"
             "# TYPE edgemon_clock_steps_total counter\n"
             "edgemon_clock_steps_total 11\n"
@@ -730,6 +734,7 @@ TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
   s.ingress.backpressure_waits = 1032;
   s.history_queries = 1033;
   s.history_refused = 1034;
+  s.io_slow_steps = 1039;
   s.schema_version = 7;
   s.fleet = fleet_counts(1035, 1036, 1037, 1038);
 
@@ -778,6 +783,7 @@ TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
       {"/ingress/backpressure_waits", "edgemon_ingress_backpressure_waits_total", 1032},
       {"/history/queries", "edgemon_history_queries_total", 1033},
       {"/history/refused_busy", "edgemon_history_queries_refused_total", 1034},
+      {"/io/slow_steps", "edgemon_io_slow_steps_total", 1039},
       {"/fleet/UNKNOWN", "edgemon_nodes{status=\"UNKNOWN\"}", 1035},
       {"/fleet/HEALTHY", "edgemon_nodes{status=\"HEALTHY\"}", 1036},
       {"/fleet/DEGRADED", "edgemon_nodes{status=\"DEGRADED\"}", 1037},

@@ -57,6 +57,7 @@ struct GatewayStatus {
   IngressStatus ingress;
   std::uint64_t history_queries = 0;
   std::uint64_t history_refused = 0;
+  std::uint64_t io_slow_steps = 0;  // io-thread steps over 50 ms (Gateway::watch_step)
   int schema_version = 0;
   std::array<std::size_t, kNodeStatuses> fleet{};  // counts by NodeStatus
 };
