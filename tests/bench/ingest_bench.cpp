@@ -425,7 +425,9 @@ std::int64_t backlog(const Step& s, const Side& d) {
   return static_cast<std::int64_t>(s.acked) - static_cast<std::int64_t>(d.at_lag);
 }
 bool keeps_up(const Step& s, const Side& d) { return ratio(d.at_stop, s.acked) >= 0.95 && backlog(s, d) <= 0; }
-bool store_keeps_up(const Step& s) { return s.pending_at_lag <= kCaughtUpRows; }
+// The writer sheds the oldest raw rows beyond its bound (counted): a step that dropped any did not
+// keep up, however empty its queue is afterwards.
+bool store_keeps_up(const Step& s) { return s.pending_at_lag <= kCaughtUpRows && s.dropped_rows == 0; }
 
 void run_replay(const Args& args, Rig& rig, const std::string& capture) {
   LineCounter bare_lines(rig.bare_out);
@@ -573,7 +575,8 @@ void run_replay(const Args& args, Rig& rig, const std::string& capture) {
 
   std::printf("\nThroughput and lag (rx/sent: share received when the publisher finished; backlog: not yet received "
               "%.1f s later; keeps up = rx/sent >= 0.95 and backlog 0; gateway messages = /api/health messages taken off the "
-              "wire; store: its history writer's queued rows %.1f s after the stop, caught up = at most %llu)\n",
+              "wire; store: its history writer's queued rows %.1f s after the stop, caught up = at most %llu and none dropped "
+              "(DROP: the writer shed rows beyond its bound))\n",
               args.lag_seconds, args.lag_seconds, static_cast<unsigned long long>(kCaughtUpRows));
   std::printf("%9s %9s %9s | %9s %9s %7s %7s | %6s %6s | %9s %9s | %7s %7s | %9s %6s | %4s %4s %5s\n", "target/s",
               "sent/s", "acked", "bare got", "gw got", "loss b", "loss g", "rx b", "rx g", "backlog b", "backlog g",
@@ -589,7 +592,7 @@ void run_replay(const Args& args, Rig& rig, const std::string& capture) {
                 static_cast<long long>(backlog(s, s.gw)), s.bare.drain_s, s.gw.drain_s,
                 static_cast<unsigned long long>(s.pending_at_lag), std::max(0.0, s.gw.done_s - s.pub_s),
                 keeps_up(s, s.bare) ? "yes" : "LAG", args.bare_only ? "-" : keeps_up(s, s.gw) ? "yes" : "LAG",
-                args.bare_only ? "-" : store_keeps_up(s) ? "yes" : "LAG");
+                args.bare_only ? "-" : store_keeps_up(s) ? "yes" : s.dropped_rows > 0 ? "DROP" : "LAG");
   }
   std::printf("\nCPU per message received (us/msg: utime+stime from the publisher's start until the subscriber was done; "
               "the gateway's includes its history writer catching up) and memory (%% = of one core over that time)\n");
