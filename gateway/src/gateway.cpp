@@ -21,6 +21,8 @@ namespace {
 
 constexpr const char* kLog = "gateway";
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+// How often due node frames go out (LiveFeed's Spreading: each flush sends its share of the fleet).
+constexpr auto kLiveFlushInterval = std::chrono::milliseconds(10);
 constexpr std::size_t kIngestBatch = 32;  // messages taken from the queue at a time
 // The longest an io-thread step (ingest, live flush) runs before it yields to other handlers.
 constexpr auto kStepBudget = std::chrono::milliseconds(4);
@@ -76,7 +78,14 @@ Gateway::Gateway(GatewayConfig config, const Clock& clock)
       evaluator_(with_builtin_rules(config_.rules, gateway_node_of(config_))),
       alerts_(evaluator_),
       ingest_(ingest_config(config_), fleet_, aggregator_, evaluator_, targets_),
-      hub_([this] { return nodes_json(fleet_, aggregator_); }, std::to_string(to_unix_ms(clock.wall())), clock),
+      hub_([this](NodeView view) { return nodes_json(fleet_, aggregator_, view); },
+           [this](std::string_view key) -> std::optional<std::string> {
+             const NodeState* node = fleet_.find(key);
+             if (node == nullptr) return std::nullopt;
+             const std::optional<NodeSummary> summary = aggregator_.node_summary(node->key);
+             return node_json(*node, summary ? &*summary : nullptr);
+           },
+           std::to_string(to_unix_ms(clock.wall())), clock),
       ingress_(config_.ingress_queue_messages, config_.ingress_queue_bytes) {}
 
 Gateway::~Gateway() {
@@ -121,6 +130,7 @@ Status Gateway::start() {
   if (Status s = writer_->start(); !s) return s;
 
   LiveConfig lc;
+  lc.flush_every = kLiveFlushInterval;
   lc.republish = config_.republish;
   lc.gateway_version = kVersion;
   live_ = std::make_unique<LiveFeed>(lc, fleet_, aggregator_, evaluator_, hub_, clock_,
@@ -187,6 +197,7 @@ Status Gateway::start() {
       config_.notify.dispatch);
   if (Status s = notifier_->start(); !s) return s;
   schedule_tick();
+  schedule_live_flush();
 
   log::info(kLog, "started", {{"version", kVersion}, {"http", std::string(tls ? "https://" : "http://") + config_.http_bind + ":" + std::to_string(http_port_)},
                               {"broker", mqtt_->server_uri()}, {"web_root", config_.web_root}});
@@ -273,13 +284,21 @@ void Gateway::schedule_tick() {
   });
 }
 
+void Gateway::schedule_live_flush() {
+  live_timer_.expires_after(kLiveFlushInterval);
+  live_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    flush_live();
+    schedule_live_flush();
+  });
+}
+
 void Gateway::tick() {
   const Instant now = Instant::of(clock_);
   Outbox out;
   ingest_.tick(now, out);
   apply(std::move(out));
   watch_step("tick", now.mono, 0);
-  flush_live();
 }
 
 void Gateway::apply(Outbox&& out) {
@@ -356,7 +375,7 @@ GatewayStatus Gateway::status() const {
   s.dropped_subjects = aggregator_.dropped_subjects();
   s.metrics = fleet_.metric_count();
   const WsStats& ws = hub_.stats();
-  s.ws = WsStatus{hub_.clients(), ws.frames_sent, ws.coalesced, ws.resyncs, ws.dropped, ws.revoked, ws.resumes};
+  s.ws = WsStatus{hub_.clients(), ws.frames_sent, ws.coalesced, ws.resyncs, ws.dropped, ws.revoked, ws.resumes, ws.watches, ws.bad_messages};
   if (writer_) s.storage = writer_->stats();
   s.ingress = IngressStatus{ingress_.size(), ingress_.max_messages(), ingress_.waits()};
   if (reader_) {
@@ -374,6 +393,7 @@ void Gateway::shutdown(int signal) {
   sd_notify(0, "STOPPING=1");
   http_->stop();
   tick_timer_.cancel();
+  live_timer_.cancel();
   if (notifier_) notifier_->stop(std::chrono::seconds(3));
   // Paho's receive thread may wait for room in the queue: let it go before waiting on the broker.
   ingress_.close();

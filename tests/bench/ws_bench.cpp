@@ -50,6 +50,9 @@
 // /api/health ("ws": frames sent, coalesced, resyncs, clients dropped; docs/protocol.md, "Slow
 // clients") over each window, and CPU of the gateway, mosquitto, the simulator and this process
 // (utime+stime from /proc/<pid>/stat).
+// Every client connects with /ws?view=--view: "card" (default) as the dashboard does (the
+// overview's cards for every node; docs/protocol.md, "Views"), or "full" (every node's whole
+// document, as scripts and older dashboards get).
 // A coalesced frame (a slow client's queued node frame replaced by a newer one, under the old
 // seq) is credited with the content of the first receipt of its seq: for such frames "raw" is an
 // upper bound of the data's age.
@@ -123,6 +126,7 @@ struct Args {
   std::string phases = "ABC";
   std::string gateway = EDGEMON_GATEWAY_BIN;
   std::string load_publisher = "sim";  // or "replay" (sparkplug_replay)
+  std::string view = "card";           // /ws?view=: "card" as the dashboard's overview, or "full"
   std::string capture;                 // replay: a capture file; empty: capture at the start
   double capture_seconds = 5;
   int history_days = 30;               // 0: no history fill and no history client
@@ -178,13 +182,16 @@ Args parse(int argc, char** argv) {
       a.history_series = std::clamp(std::stoi(v), 1, 200);
     } else if (k == "--history-baseline") {
       a.history_baseline = v == "1" || v == "true";
+    } else if (k == "--view") {
+      if (v != "card" && v != "full") throw std::runtime_error("--view card|full");
+      a.view = v;
     } else {
       throw std::runtime_error("unknown option " + k +
                                " (--clients N --nodes M --interval S --seconds S --warmup S --fill-seconds S"
                                " --probe-nodes K --probe-every S --probe-life S --probe-wait-host 0|1 --load-nodes N --load-rate MSG/S"
                                " --latency-clients N --phases ABC --gateway PATH --load-publisher sim|replay"
                                " --capture FILE --capture-seconds S --history-days D --history-series N"
-                               " --history-baseline 0|1)");
+                               " --history-baseline 0|1 --view card|full)");
     }
   }
   // Everything bounded: counts and times.
@@ -368,8 +375,8 @@ struct Client {
 
 class Bench {
  public:
-  Bench(asio::io_context& io, std::uint16_t port, std::string authorization)
-      : io_(io), port_(port), authorization_(std::move(authorization)) {}
+  Bench(asio::io_context& io, std::uint16_t port, std::string authorization, std::string view)
+      : io_(io), port_(port), authorization_(std::move(authorization)), path_("/ws?view=" + view) {}
 
   // Runs on the io thread from here on.
   void connect(const std::shared_ptr<Client>& c) {
@@ -433,7 +440,7 @@ class Bench {
       c->ws.set_option(websocket::stream_base::decorator(
           [auth = authorization_](websocket::request_type& req) { req.set(beast::http::field::authorization, auth); }));
       c->ws.read_message_max(64 * 1024 * 1024);
-      co_await c->ws.async_handshake("127.0.0.1:" + std::to_string(port_), "/ws",
+      co_await c->ws.async_handshake("127.0.0.1:" + std::to_string(port_), path_,
                                      asio::redirect_error(asio::use_awaitable, ec));
     }
     if (ec) {
@@ -519,6 +526,7 @@ class Bench {
   asio::io_context& io_;
   std::uint16_t port_;
   std::string authorization_;
+  std::string path_;  // /ws?view=...
   std::vector<std::shared_ptr<Client>> clients_;
   std::unordered_map<std::uint64_t, FrameInfo> frames_;
   std::unordered_map<std::string, bool> probes_seen_;
@@ -547,6 +555,7 @@ struct Health {
   std::uint64_t ws_coalesced = 0;
   std::uint64_t ws_resyncs = 0;
   std::uint64_t ws_dropped = 0;
+  std::uint64_t io_slow_steps = 0;  // io-thread steps over 50 ms
 };
 
 std::uint16_t g_http_port = 0;  // the gateway's, for the counters around each window
@@ -568,6 +577,7 @@ Health health(std::uint16_t port) {
     h.ws_resyncs = ws->value("resyncs", std::uint64_t{0});
     h.ws_dropped = ws->value("clients_dropped", std::uint64_t{0});
   }
+  if (const auto io = j.find("io"); io != j.end() && io->is_object()) h.io_slow_steps = io->value("slow_steps", std::uint64_t{0});
   return h;
 }
 
@@ -781,11 +791,12 @@ std::pair<Window, Cpu> measure(const Args& args, asio::io_context& io, Bench& be
               window_id, static_cast<unsigned long long>(total), ended, why.empty() ? "" : ", first reason: ", why.c_str());
   if (const Health h1 = health(g_http_port); h0.has_ws && h1.has_ws) {
     std::printf("\n(gateway's WebSocket counters over the window and its 1 s grace: %llu frames sent, %llu coalesced,"
-                " %llu resyncs, %llu clients dropped)",
+                " %llu resyncs, %llu clients dropped; io-thread steps over 50 ms: %llu)",
                 static_cast<unsigned long long>(h1.ws_sent - h0.ws_sent),
                 static_cast<unsigned long long>(h1.ws_coalesced - h0.ws_coalesced),
                 static_cast<unsigned long long>(h1.ws_resyncs - h0.ws_resyncs),
-                static_cast<unsigned long long>(h1.ws_dropped - h0.ws_dropped));
+                static_cast<unsigned long long>(h1.ws_dropped - h0.ws_dropped),
+                static_cast<unsigned long long>(h1.io_slow_steps - h0.io_slow_steps));
   }
   const std::string scanner_error = on_io(io, [&] { return bench.scanner_error; });
   if (!scanner_error.empty()) throw std::runtime_error(scanner_error);
@@ -1007,7 +1018,7 @@ admin_user = ")") + edgemon::test::TestFleet::kAdminUser + "\"\nadmin_password =
 
   asio::io_context io;
   auto work = asio::make_work_guard(io);
-  Bench bench(io, http_port, authorization);  // outlives the io thread (joiner below)
+  Bench bench(io, http_port, authorization, args.view);  // outlives the io thread (joiner below)
   std::thread io_thread([&io] { io.run(); });
   struct Joiner {
     asio::io_context& io;
@@ -1021,8 +1032,8 @@ admin_user = ")") + edgemon::test::TestFleet::kAdminUser + "\"\nadmin_password =
   } joiner{io, io_thread, work};
 
   std::printf("ws_bench: edgemon-sim -> mosquitto -> edgemon-gateway -> WebSocket clients, all on loopback; "
-              "windows of %.0f s; probes: %d fresh nodes every %.2f s (each lives %.0f s)\n",
-              args.seconds, args.probe_nodes, args.probe_every, args.probe_life);
+              "windows of %.0f s; probes: %d fresh nodes every %.2f s (each lives %.0f s); /ws?view=%s\n",
+              args.seconds, args.probe_nodes, args.probe_every, args.probe_life, args.view.c_str());
   std::fflush(stdout);
 
   const bool want_a = args.phases.find('A') != std::string::npos;

@@ -4,8 +4,10 @@
 
 #include <csignal>
 #include <optional>
+#include <set>
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "support/test_fleet.h"
@@ -128,6 +130,70 @@ TEST(WalkingSkeleton, LiveCpuAndPingReachWebSocketAndHistory) {
       {"sh", "-c", std::string("exec '") + EDGEMON_PROMTOOL + "' check metrics < '" + fleet.dir().file("metrics.txt") + "'"}, 30s);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_EQ(check.output, "") << "promtool remarks";
+}
+
+// The dashboard's view (docs/protocol.md, "Views"): cards for the overview, the watched node in full.
+TEST(WalkingSkeleton, CardViewSendsCardsAndTheWatchedNodeInFull) {
+  TestFleet fleet;
+  EXPECT_EQ(ws_handshake_status(fleet.http_port(), "/ws?view=cards", "", {}, true), 400) << "unknown view";
+  WsClient full(fleet.http_port(), "/ws");
+  WsClient cards(fleet.http_port(), "/ws?view=card");
+  ASSERT_TRUE(full.read(5s));
+  ASSERT_TRUE(cards.read(5s));
+  fleet.start_agent({.node_id = "pi-01", .interval_s = 0.5});
+  const auto names = [](const json& n) {
+    std::set<std::string> out;
+    for (const json& m : n.at("metrics")) out.insert(m.at("name").get<std::string>());
+    return out;
+  };
+  const auto whole = wait_for_node(full, "pi-01", 10s, [](const json& n) {
+    return metric_value(n, "cpu/total") && metric_value(n, "ping/127.0.0.1/rtt") && metric_value(n, "agent/sample_seq");
+  });
+  ASSERT_TRUE(whole) << fleet.logs();
+  EXPECT_FALSE(whole->contains("view"));
+  EXPECT_TRUE(whole->contains("targets"));
+  const auto card = wait_for_node(cards, "pi-01", 10s, [](const json& n) {
+    return metric_value(n, "cpu/total") && metric_value(n, "ping/127.0.0.1/rtt");
+  });
+  ASSERT_TRUE(card) << fleet.logs();
+  EXPECT_EQ(card->at("view"), "card");
+  EXPECT_FALSE(card->contains("targets"));
+  EXPECT_EQ(card->at("status"), whole->at("status"));
+  for (const std::string& n : names(*card)) {
+    EXPECT_TRUE(n == "cpu/total" || n == "agent/name" || n.rfind("ping/", 0) == 0) << n;
+  }
+  EXPECT_GT(names(*whole).size(), 3 * names(*card).size()) << "a card is a fraction of the document";
+
+  // Watching the node: its full document at once, then its frames in full.
+  ASSERT_TRUE(cards.send(R"({"type":"watch","nodes":["edgemon/pi-01"]})"));
+  std::optional<json> detail;
+  for (int i = 0; i < 100 && !detail; ++i) {
+    const auto text = cards.read(5s);
+    ASSERT_TRUE(text) << fleet.logs();
+    const json msg = json::parse(*text);
+    if (msg.at("type") == "detail") detail = msg.at("node");
+  }
+  ASSERT_TRUE(detail);
+  EXPECT_FALSE(detail->contains("view"));
+  EXPECT_TRUE(metric_value(*detail, "agent/sample_seq"));
+  const auto next = wait_for_node(cards, "pi-01", 5s, [](const json&) { return true; });
+  ASSERT_TRUE(next) << fleet.logs();
+  EXPECT_FALSE(next->contains("view")) << "watched: in full";
+
+  // A bad message gets an error frame; the connection stays.
+  ASSERT_TRUE(cards.send(R"({"type":"watch","nodes":"edgemon/pi-01"})"));
+  bool error = false;
+  for (int i = 0; i < 100 && !error; ++i) {
+    const auto text = cards.read(5s);
+    ASSERT_TRUE(text) << fleet.logs();
+    const json msg = json::parse(*text);
+    error = msg.at("type") == "error" && msg.at("error").get<std::string>().find("nodes") != std::string::npos;
+  }
+  EXPECT_TRUE(error);
+  EXPECT_TRUE(cards.read(5s)) << "still open";
+  const json health = json::parse(http_get(fleet.http_port(), "/api/health"));
+  EXPECT_EQ(health.at("ws").at("bad_messages"), 1);
+  EXPECT_EQ(health.at("ws").at("watches"), 1);
 }
 
 TEST(WalkingSkeleton, StoppedAgentGoesOfflineAndEverythingExitsCleanly) {

@@ -92,6 +92,14 @@ std::optional<std::pair<int, std::string>> WsClient::close_frame() const {
   return std::pair<int, std::string>(impl_->close->code, std::string(impl_->close->reason.data(), impl_->close->reason.size()));
 }
 
+bool WsClient::send(const std::string& text) {
+  if (!impl_->open) return false;
+  boost::system::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(text), ec);
+  return !ec;
+}
+
 std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
   if (!impl_->open) return std::nullopt;
   bool done = false;

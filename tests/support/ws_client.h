@@ -26,6 +26,8 @@ class WsClient {
   ~WsClient();
   // The next text message, or nullopt on timeout/close.
   std::optional<std::string> read(std::chrono::milliseconds timeout);
+  // Sends one text message (blocking, bounded by the connection's own timeouts); false on error.
+  bool send(const std::string& text);
   // After read() returned nullopt because the server closed the WebSocket: its close code and
   // reason. nullopt while open, after a timeout, or if the connection ended without a close frame.
   std::optional<std::pair<int, std::string>> close_frame() const;

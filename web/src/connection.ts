@@ -30,12 +30,16 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
   return Math.round(Math.min(BACKOFF_MAX_MS, jittered));
 }
 
-/** ws://host/<dir>/ws for http pages, wss:// for https, relative to the page's directory. */
+/**
+ * ws://host/<dir>/ws?view=card for http pages, wss:// for https, relative to the page's directory.
+ * The card view: every node as its card except the watched ones (protocol.ts).
+ */
 export function gatewaySocketUrl(loc: Location = location): string {
   const url = new URL('ws', loc.href);
   url.protocol = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
   url.search = '';
+  url.searchParams.set('view', 'card');
   return url.href;
 }
 
@@ -52,6 +56,8 @@ export class Connection {
   seqGaps = 0;
   /** Reconnects answered with `resumed` (diagnostics, and the browser test). */
   resumes = 0;
+  /** The nodes watched in full ("<group>/<id>"); sent again on every (re)connect. */
+  private watched: string[] = [];
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -86,6 +92,22 @@ export class Connection {
     }
   }
 
+  /**
+   * Asks for these nodes in full (the page that shows one); every other node comes as its card.
+   * The gateway answers with a `detail` message for each and then sends them in full.
+   */
+  watch(nodes: string[]): void {
+    if (nodes.length === this.watched.length && nodes.every((n, i) => n === this.watched[i])) return;
+    this.watched = [...nodes];
+    this.sendWatch();
+  }
+
+  private sendWatch(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;  // sent on open
+    ws.send(JSON.stringify({ type: 'watch', nodes: this.watched }));
+  }
+
   /** Skips the remaining backoff wait, if any. */
   retryNow(): void {
     if (this.timer === undefined || !this.running) return;
@@ -108,6 +130,7 @@ export class Connection {
     let opened = false;
     ws.onopen = () => {
       opened = true;
+      if (this.watched.length > 0) this.sendWatch();
     };
     ws.onmessage = (ev: MessageEvent) => {
       if (typeof ev.data !== 'string') return;
@@ -125,7 +148,7 @@ export class Connection {
         this.resumes++;
         this.lastSeq = msg.since;
         this.opts.onState({ kind: 'live' });
-      } else {
+      } else if (msg.type !== 'detail') {
         if (msg.seq !== this.lastSeq + 1) this.seqGaps++;
         this.lastSeq = msg.seq;
       }

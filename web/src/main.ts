@@ -8,7 +8,7 @@ import { Connection, gatewaySocketUrl } from './connection';
 import { byId, setText } from './dom';
 import { LoginView } from './login';
 import type { Page, PageContext } from './page';
-import { parseAlerts, type Alert } from './protocol';
+import { gatewayNodeKey, parseAlerts, type Alert } from './protocol';
 import { parseRoute, sameRoute, type PageName, type Route } from './router';
 import { FleetStore } from './store';
 import { DashboardView } from './view';
@@ -244,6 +244,10 @@ async function route(): Promise<void> {
   if (!session) return;
   const r = parseRoute(location.hash);
   markNav(r.page);
+  // The node a page shows comes in full; the overview needs only cards.
+  connection.watch(
+    r.page === 'node' ? [gatewayNodeKey(r.group, r.id)] : r.page === 'target' ? [gatewayNodeKey(r.group, r.node)] : [],
+  );
   if (r.page === 'overview') {
     closeCurrent();
     overviewEl.hidden = false;

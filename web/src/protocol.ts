@@ -2,6 +2,11 @@
 //
 //   {"type":"snapshot","seq":1,"nodes":[Node,...]}   first message after connecting
 //   {"type":"node","seq":N,"node":Node}              whenever a node changes; seq += 1 per message
+//   {"type":"detail","node":Node}                    a watched node in full (no seq)
+//
+// The dashboard connects with ?view=card: every node comes as its card (the overview's metrics,
+// "view":"card") except the nodes it watches ({"type":"watch","nodes":["<group>/<id>"]}: the one a
+// node or target page shows), which come in full (docs/protocol.md, "Views").
 //
 // Unknown message types and unknown fields are ignored. Everything here is device-supplied data:
 // it is validated structurally and must only ever reach the DOM through textContent.
@@ -63,6 +68,8 @@ export interface FleetNode {
   /** ms since the epoch; 0 when unknown. */
   last_seen: number;
   metrics: Metric[];
+  /** A card ("view":"card"): only the overview's metrics and no targets; watch it for the rest. */
+  partial: boolean;
 }
 
 /** One firing alert (`alerts` message data, GET /api/alerts). */
@@ -87,6 +94,8 @@ export type ServerMessage =
   /** `epoch` identifies the gateway run ('' from a gateway without resume). */
   | { type: 'snapshot'; seq: number; epoch: string; nodes: FleetNode[] }
   | { type: 'node'; seq: number; node: FleetNode }
+  /** A watched node in full, outside the sequence (after a watch, a snapshot or a resume). */
+  | { type: 'detail'; node: FleetNode }
   | { type: 'alerts'; seq: number; alerts: Alert[] }
   /** The gateway replays the frames after `since` next (docs/protocol.md, Resume). */
   | { type: 'resumed'; seq: number; since: number; epoch: string };
@@ -193,6 +202,7 @@ export function parseNode(v: unknown): FleetNode | null {
     targets,
     last_seen: finiteOr(v['last_seen'], 0),
     metrics,
+    partial: v['view'] === 'card',
   };
 }
 
@@ -257,6 +267,10 @@ export function parseMessage(text: string): ServerMessage | null {
       const node = parseNode(msg['node']);
       return node ? { type: 'node', seq, node } : null;
     }
+    case 'detail': {
+      const node = parseNode(msg['node']);
+      return node ? { type: 'detail', node } : null;
+    }
     case 'alerts':
       return Array.isArray(msg['data']) ? { type: 'alerts', seq, alerts: parseAlerts(msg['data']) } : null;
     case 'resumed':
@@ -269,4 +283,9 @@ export function parseMessage(text: string): ServerMessage | null {
 /** Stable identity of a node across messages (ids are unique per group). */
 export function nodeKey(n: Pick<FleetNode, 'group' | 'id'>): string {
   return `${n.group}\u0000${n.id}`;
+}
+
+/** The gateway's name of a node ("<group>/<id>"), as a watch message carries it. */
+export function gatewayNodeKey(group: string, id: string): string {
+  return `${group}/${id}`;
 }

@@ -47,7 +47,7 @@ export class FleetStore {
       } finally {
         this.listener.endBatch?.();
       }
-    } else if (msg.type === 'node') {
+    } else if (msg.type === 'node' || msg.type === 'detail') {
       const key = nodeKey(msg.node);
       this.updateCounts.set(key, (this.updateCounts.get(key) ?? 0) + 1);
       this.put(key, msg.node);

@@ -13,6 +13,11 @@ void write_metric_value(JsonWriter& w, const MetricSlot& m) {
 
 }  // namespace
 
+bool card_metric(const MetricKey& key) {
+  if (key.family() == Family::kPing) return key.leaf() == Leaf::kRtt || key.leaf() == Leaf::kUp;
+  return key.name() == "cpu/total" || key.name() == "agent/name";
+}
+
 void write_uptime(JsonWriter& w, const UptimePct& u) {
   w.begin_object().member("1h", u.h1).member("24h", u.h24).member("7d", u.d7).member("30d", u.d30).end_object();
 }
@@ -37,15 +42,13 @@ void write_target_summary(JsonWriter& w, const TargetSummary& t) {
   w.end_object();
 }
 
-void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary, bool values) {
-  w.begin_object()
-      .member("group", node.group)
-      .member("id", node.id)
-      .member("online", node.online)
-      .member("last_seen", node.last_seen_ms)
-      .key("metrics")
-      .begin_array();
+void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary, bool values, NodeView view) {
+  const bool card = view == NodeView::kCard;
+  w.begin_object().member("group", node.group).member("id", node.id);
+  if (card) w.member("view", "card");
+  w.member("online", node.online).member("last_seen", node.last_seen_ms).key("metrics").begin_array();
   for (const MetricSlot& m : node.metrics) {
+    if (card && !card_metric(m.key)) continue;
     w.begin_object().member("name", m.key.name()).member("unit", m.unit).member("ts", m.ts_ms).member("stale", m.stale);
     w.key("value");
     write_metric_value(w, m);
@@ -63,11 +66,12 @@ void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary
         .begin_object()
         .member("avg_5m", summary->cpu_avg_5m)
         .member("max_5m", summary->cpu_max_5m)
-        .end_object()
-        .key("targets")
-        .begin_array();
-    for (const TargetSummary& t : summary->targets) write_target_summary(w, t);
-    w.end_array();
+        .end_object();
+    if (!card) {
+      w.key("targets").begin_array();
+      for (const TargetSummary& t : summary->targets) write_target_summary(w, t);
+      w.end_array();
+    }
   }
   if (values) {
     w.key("values").begin_object();
@@ -80,18 +84,18 @@ void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary
   w.end_object();
 }
 
-std::string node_json(const NodeState& node, const NodeSummary* summary) {
+std::string node_json(const NodeState& node, const NodeSummary* summary, NodeView view) {
   JsonWriter w;
-  write_node(w, node, summary);
+  write_node(w, node, summary, false, view);
   return w.take();
 }
 
-std::string nodes_json(const FleetState& fleet, const Aggregator& aggregator) {
+std::string nodes_json(const FleetState& fleet, const Aggregator& aggregator, NodeView view) {
   JsonWriter w;
   w.begin_array();
   for (const auto& [key, node] : fleet.nodes()) {
     const std::optional<NodeSummary> summary = aggregator.node_summary(key);
-    write_node(w, node, summary ? &*summary : nullptr);
+    write_node(w, node, summary ? &*summary : nullptr, false, view);
   }
   w.end_array();
   return w.take();

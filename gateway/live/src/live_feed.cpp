@@ -1,5 +1,7 @@
 #include "edgemon/gateway/live/live_feed.h"
 
+#include <algorithm>
+
 #include "edgemon/gateway/api/alerts_json.h"
 #include "edgemon/gateway/api/node_json.h"
 
@@ -37,19 +39,32 @@ void LiveFeed::alerts_changed() {
   }
 }
 
+std::size_t LiveFeed::flush_share() const {
+  const auto every = static_cast<std::size_t>(std::max<std::int64_t>(1, config_.flush_every.count()));
+  const auto interval = static_cast<std::size_t>(std::max<std::int64_t>(1, config_.node_interval.count()));
+  const std::size_t nodes = std::max(fleet_.nodes().size(), last_sent_.size());
+  return (nodes * every * 5 + interval * 4 - 1) / (interval * 4) + 1;  // ceil(1.25 n every / interval) + 1
+}
+
 bool LiveFeed::flush(std::chrono::nanoseconds budget) {
   const MonoTime now = clock_.mono();
+  if (!flushing_) share_left_ = flush_share();
+  flushing_ = false;
   std::size_t sent = 0;
-  for (auto it = pending_.begin(); it != pending_.end();) {
+  for (auto it = pending_.begin(); it != pending_.end() && share_left_ > 0;) {
     const auto last = last_sent_.find(*it);
     if (last != last_sent_.end() && now - last->second < config_.node_interval) {  // at most once per interval
       ++it;
       continue;
     }
-    if (sent > 0 && clock_.mono() - now >= budget) return true;  // the rest at the next turn
+    if (sent > 0 && clock_.mono() - now >= budget) {  // the rest of this share at the next turn
+      flushing_ = true;
+      return true;
+    }
     last_sent_[*it] = now;
     send(**it);
     ++sent;
+    --share_left_;
     it = pending_.erase(it);
   }
   return false;
@@ -64,7 +79,11 @@ void LiveFeed::send(const NodeState& node) {
   const std::optional<NodeSummary> summary = aggregator_.node_summary(node.key);
   const NodeSummary* s = summary ? &*summary : nullptr;
   if (hub_.wants_frames()) {
-    hub_.broadcast_node(node.key, node_json(node, s));
+    // Only the variants some client is sent (ws_hub.h, Views): a card is a tenth of the document.
+    const WsHub::Variants need = hub_.node_variants(node.key);
+    const std::string full = need.full ? node_json(node, s) : std::string();
+    const std::string card = need.card ? node_json(node, s, NodeView::kCard) : std::string();
+    hub_.broadcast_node(node.key, full, card);
   } else {
     hub_.skipped();
   }

@@ -441,6 +441,12 @@ TEST(GatewayMetrics, RendersASmallGatewayExactly) {
             "# HELP edgemon_websocket_resumes_total WebSocket reconnects resumed from the history instead of a snapshot.\n"
             "# TYPE edgemon_websocket_resumes_total counter\n"
             "edgemon_websocket_resumes_total 0\n"
+            "# HELP edgemon_websocket_watches_total Watch messages applied (a client asking for nodes in full).\n"
+            "# TYPE edgemon_websocket_watches_total counter\n"
+            "edgemon_websocket_watches_total 0\n"
+            "# HELP edgemon_websocket_bad_messages_total WebSocket client messages refused with an error frame.\n"
+            "# TYPE edgemon_websocket_bad_messages_total counter\n"
+            "edgemon_websocket_bad_messages_total 0\n"
             "# HELP edgemon_alerts_active Alerts currently firing.\n"
             "# TYPE edgemon_alerts_active gauge\n"
             "edgemon_alerts_active 0\n"
@@ -735,6 +741,8 @@ TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
   s.history_queries = 1033;
   s.history_refused = 1034;
   s.io_slow_steps = 1039;
+  s.ws.watches = 1040;
+  s.ws.bad_messages = 1041;
   s.schema_version = 7;
   s.fleet = fleet_counts(1035, 1036, 1037, 1038);
 
@@ -769,6 +777,8 @@ TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
       {"/ws/clients_dropped", "edgemon_websocket_clients_dropped_total", 1020},
       {"/ws/clients_revoked", "edgemon_websocket_clients_revoked_total", 1021},
       {"/ws/resumes", "edgemon_websocket_resumes_total", 1022},
+      {"/ws/watches", "edgemon_websocket_watches_total", 1040},
+      {"/ws/bad_messages", "edgemon_websocket_bad_messages_total", 1041},
       {"/storage/ok", "edgemon_storage_ok", false},
       {"/storage/committed_rows", "edgemon_storage_committed_rows_total", 1023},
       {"/storage/committed_batches", "edgemon_storage_committed_batches_total", 1024},

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,8 +28,16 @@ class WsHubTest : public ::testing::Test {
 
   asio::io_context io_;
   std::string nodes_ = R"([{"id":"pi-1"}])";
+  std::string cards_ = R"([{"id":"pi-1","view":"card"}])";
+  std::map<std::string, std::string, std::less<>> full_;  // node key -> its full document
   ManualClock clock_;
-  WsHub hub_{[this] { return nodes_; }, "run-1", clock_};
+  WsHub hub_{[this](NodeView view) { return view == NodeView::kFull ? nodes_ : cards_; },
+             [this](std::string_view key) -> std::optional<std::string> {
+               const auto it = full_.find(key);
+               if (it == full_.end()) return std::nullopt;
+               return it->second;
+             },
+             "run-1", clock_};
 };
 
 TEST_F(WsHubTest, AttachSendsASnapshotAtTheCurrentSeq) {
@@ -437,6 +446,169 @@ TEST_F(WsHubCoalesceTest, FramesSentAreCountedByTheWriter) {
   hub_.frame_sent();
   hub_.frame_sent();
   EXPECT_EQ(hub_.stats().frames_sent, 2u);
+}
+
+}  // namespace
+}  // namespace edgemon::gateway
+
+namespace edgemon::gateway {
+namespace {
+
+class WsHubViewTest : public WsHubTest {
+ protected:
+  std::shared_ptr<WsClient> card_client() {
+    auto c = client();
+    c->set_view(NodeView::kCard);
+    return c;
+  }
+  // What LiveFeed does: only the variants some client needs.
+  void change(const std::string& key, int v) {
+    const WsHub::Variants need = hub_.node_variants(key);
+    const std::string full = R"({"id":")" + key + R"(","v":)" + std::to_string(v) + R"(,"metrics":["all"]})";
+    const std::string card = R"({"id":")" + key + R"(","v":)" + std::to_string(v) + R"(,"view":"card"})";
+    full_[key] = full;
+    hub_.broadcast_node(key, need.full ? full : std::string(), need.card ? card : std::string());
+  }
+};
+
+TEST_F(WsHubViewTest, CardClientsGetCardsAndFullClientsTheWholeDocumentUnderTheSameSeq) {
+  auto full = client();
+  auto card = card_client();
+  hub_.attach(full);
+  hub_.attach(card);
+  EXPECT_EQ(drain(*full)[0]["nodes"], json::parse(nodes_));
+  EXPECT_EQ(drain(*card)[0]["nodes"], json::parse(cards_)) << "the snapshot in the client's view";
+  change("g/a", 1);
+  const auto f = drain(*full);
+  const auto c = drain(*card);
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(f[0]["seq"], 1);
+  EXPECT_EQ(c[0]["seq"], 1);
+  EXPECT_TRUE(f[0]["node"].contains("metrics"));
+  EXPECT_EQ(c[0]["node"]["view"], "card");
+}
+
+TEST_F(WsHubViewTest, OnlyTheVariantsSomeClientNeedsAreAsked) {
+  auto card = card_client();
+  hub_.attach(card);
+  auto need = hub_.node_variants("g/a");
+  EXPECT_TRUE(need.card);
+  EXPECT_FALSE(need.full) << "nobody wants g/a in full";
+  hub_.client_message(card, R"({"type":"watch","nodes":["g/a"]})");
+  need = hub_.node_variants("g/a");
+  EXPECT_TRUE(need.full);
+  EXPECT_FALSE(need.card);
+  EXPECT_TRUE(hub_.node_variants("g/b").card);
+  EXPECT_FALSE(hub_.node_variants("g/b").full);
+  hub_.detach(card);
+  need = hub_.node_variants("g/b");
+  EXPECT_TRUE(need.card) << "within the resume grace: the view of the client that left";
+  EXPECT_FALSE(need.full);
+}
+
+TEST_F(WsHubViewTest, WatchingANodeSendsItsFullDocumentAtOnceAndThenInFull) {
+  change("g/a", 1);  // no clients: g/a known
+  auto card = card_client();
+  hub_.attach(card);
+  (void)drain(*card);
+  hub_.client_message(card, R"({"type":"watch","nodes":["g/a","g/unknown"]})");
+  auto frames = drain(*card);
+  ASSERT_EQ(frames.size(), 1u) << "a detail frame for the known node only";
+  EXPECT_EQ(frames[0]["type"], "detail");
+  EXPECT_FALSE(frames[0].contains("seq")) << "unsequenced";
+  EXPECT_EQ(frames[0]["node"]["v"], 1);
+  EXPECT_TRUE(frames[0]["node"].contains("metrics"));
+  change("g/a", 2);
+  change("g/b", 1);
+  frames = drain(*card);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_TRUE(frames[0]["node"].contains("metrics")) << "g/a is watched: in full";
+  EXPECT_EQ(frames[1]["node"]["view"], "card") << "g/b is not";
+  EXPECT_EQ(hub_.stats().watches, 1u);
+  // Watching the same node again sends nothing new; unwatching returns it to cards.
+  hub_.client_message(card, R"({"type":"watch","nodes":["g/a"]})");
+  EXPECT_TRUE(card->empty());
+  hub_.client_message(card, R"({"type":"watch","nodes":[]})");
+  change("g/a", 3);
+  frames = drain(*card);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0]["node"]["view"], "card");
+}
+
+TEST_F(WsHubViewTest, BadMessagesAreAnsweredWithAnErrorAndChangeNothing) {
+  auto card = card_client();
+  hub_.attach(card);
+  (void)drain(*card);
+  hub_.client_message(card, R"({"type":"watch","nodes":["g/a"]})");
+  const std::string too_many = [] {
+    std::string m = R"({"type":"watch","nodes":[)";
+    for (std::size_t i = 0; i <= WsHub::kMaxWatch; ++i) m += (i ? ",\"g/n" : "\"g/n") + std::to_string(i) + "\"";
+    return m + "]}";
+  }();
+  const std::string long_key = R"({"type":"watch","nodes":[")" + std::string(WsHub::kMaxNodeKey + 1, 'x') + R"("]})";
+  for (const std::string& bad : {std::string("not json"), std::string("[]"), std::string(R"({"type":"subscribe","nodes":[]})"),
+                                std::string(R"({"type":"watch"})"), std::string(R"({"type":"watch","nodes":[1]})"),
+                                std::string(R"({"type":"watch","nodes":[],"extra":1})"), too_many, long_key}) {
+    hub_.client_message(card, bad);
+    const auto frames = drain(*card);
+    ASSERT_EQ(frames.size(), 1u) << bad;
+    EXPECT_EQ(frames[0]["type"], "error") << bad;
+    EXPECT_FALSE(frames[0]["error"].get<std::string>().empty()) << bad;
+  }
+  EXPECT_EQ(hub_.stats().bad_messages, 8u);
+  EXPECT_EQ(card->watched(), std::vector<std::string>{"g/a"}) << "the last good watch stays";
+}
+
+TEST_F(WsHubViewTest, ADetailFrameIsABarrierForCoalescing) {
+  // A slow client's queued card of g/a must not be replaced by a newer full frame ahead of the
+  // detail frame: the client would end with the detail's older state.
+  auto slow = card_client();
+  hub_.attach(slow);  // snapshot queued
+  change("g/a", 1);
+  for (std::size_t i = 2; i < WsHub::kCoalesceAt; ++i) change("g/n" + std::to_string(i), 0);
+  hub_.client_message(slow, R"({"type":"watch","nodes":["g/a"]})");
+  change("g/a", 2);
+  const auto frames = drain(*slow);
+  int last_v = 0;
+  for (const json& f : frames) {
+    if (f.contains("node") && f["node"]["id"] == "g/a") last_v = f["node"]["v"];
+  }
+  EXPECT_EQ(last_v, 2) << "the newest state of g/a arrives last";
+  EXPECT_EQ(frames.back()["node"]["v"], 2);
+}
+
+TEST_F(WsHubViewTest, ResumeReplaysTheClientsVariantAndAFullClientNeverGetsCards) {
+  auto card = card_client();
+  hub_.attach(card);
+  (void)drain(*card);
+  change("g/a", 1);  // built as a card only
+  hub_.detach(card);
+  auto again = card_client();
+  EXPECT_TRUE(hub_.attach(again, 0, "run-1"));
+  auto frames = drain(*again);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1]["node"]["view"], "card");
+  auto full = client();
+  EXPECT_FALSE(hub_.attach(full, 0, "run-1")) << "the missed frame exists only as a card: a snapshot";
+  frames = drain(*full);
+  EXPECT_EQ(frames[0]["type"], "snapshot");
+  EXPECT_EQ(frames[0]["nodes"], json::parse(nodes_));
+}
+
+TEST_F(WsHubViewTest, AResyncedCardClientGetsCardsAndItsWatchedNodesInFull) {
+  change("g/a", 1);
+  auto slow = card_client();
+  hub_.attach(slow);
+  hub_.client_message(slow, R"({"type":"watch","nodes":["g/a"]})");
+  for (std::size_t i = 0; i < WsHub::kMaxQueue + 1; ++i) change("g/n" + std::to_string(i), 0);
+  EXPECT_EQ(hub_.stats().resyncs, 1u);
+  const auto frames = drain(*slow);
+  ASSERT_GE(frames.size(), 2u);
+  EXPECT_EQ(frames[0]["type"], "snapshot");
+  EXPECT_EQ(frames[0]["nodes"], json::parse(cards_));
+  EXPECT_EQ(frames[1]["type"], "detail");
+  EXPECT_EQ(frames[1]["node"]["id"], "g/a");
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ class Gateway {
   void drain_ingress();  // io thread: queued MQTT messages through the pipeline, a budget at a time
   void flush_live();     // io thread: due coalesced node frames, a budget at a time
   void schedule_tick();
+  void schedule_live_flush();
   void tick();
   void apply(Outbox&& out);  // carries out a stage's effects
   // Logs (at most once a second) and counts an io-thread step that took 50 ms or more.
@@ -100,6 +101,7 @@ class Gateway {
   std::vector<MqttIncoming> batch_;
   std::unique_ptr<notify::Dispatcher> notifier_;
   asio::steady_timer tick_timer_{io_};
+  asio::steady_timer live_timer_{io_};
   std::uint64_t restore_failures_ = 0;
   std::uint64_t slow_steps_ = 0;
   MonoTime last_slow_log_{};

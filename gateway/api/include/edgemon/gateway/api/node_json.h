@@ -8,6 +8,10 @@
 //   {"key","family","target","active","state","up","loss_pct","rtt_avg","rtt_min","rtt_max",
 //    "rounds","last_seen","last_up","uptime":{...}}
 // Missing values are null.
+//
+// The card view (NodeView::kCard, WebSocket clients on the fleet overview: docs/protocol.md,
+// "Views") is the same document with "view":"card", only the metrics a node card shows
+// (card_metric()) and no "targets": about a tenth of a real agent's full document.
 #pragma once
 
 #include <string>
@@ -18,11 +22,18 @@
 
 namespace edgemon::gateway {
 
+enum class NodeView : std::uint8_t { kFull, kCard };
+
+// The metrics a node card on the overview shows: the display name, total CPU, and each ping
+// target's round-trip time and round result.
+bool card_metric(const MetricKey& key);
+
 // `values`: also a flat "values" object name -> value (the readable MQTT state).
-void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary, bool values = false);
-std::string node_json(const NodeState& node, const NodeSummary* summary);
+void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary, bool values = false,
+                NodeView view = NodeView::kFull);
+std::string node_json(const NodeState& node, const NodeSummary* summary, NodeView view = NodeView::kFull);
 // Every node, sorted by key: the array of /api/nodes and of the WebSocket snapshot.
-std::string nodes_json(const FleetState& fleet, const Aggregator& aggregator);
+std::string nodes_json(const FleetState& fleet, const Aggregator& aggregator, NodeView view = NodeView::kFull);
 void write_uptime(JsonWriter& w, const UptimePct& u);
 void write_target_summary(JsonWriter& w, const TargetSummary& t);
 // {"counts":{"DEGRADED","DOWN","HEALTHY","UNKNOWN"},"nodes":[{"key","status","status_reason","last_seen"}]}

@@ -34,6 +34,8 @@ struct WsStatus {
   std::uint64_t dropped = 0;
   std::uint64_t revoked = 0;
   std::uint64_t resumes = 0;
+  std::uint64_t watches = 0;
+  std::uint64_t bad_messages = 0;
 };
 
 struct IngressStatus {

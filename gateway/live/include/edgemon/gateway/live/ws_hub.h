@@ -23,6 +23,16 @@
 // gateway start, so seqs of another run never match. Frames are kept for kResumeGrace after the
 // last client left (wants_frames()), so a single dashboard can resume after a dropped connection;
 // a change made after that is skipped() and cuts the history.
+//
+// Views (docs/protocol.md, "Views"; ADR 0008): a client sees every node in full (NodeView::kFull,
+// the default) or, after /ws?view=card, every node as its card (NodeView::kCard: the overview's
+// few metrics, a tenth of the bytes) except the nodes it watches ({"type":"watch","nodes":[...]},
+// at most kMaxWatch), which come in full. A frame's seq is the same in both variants; the hub
+// builds only the variants some client (or, with none connected, the last to leave) needs. When
+// a client starts watching a node (and after its snapshot, resume or resync) it gets that node's
+// full document at once as an unsequenced {"type":"detail","node":{...}} frame. Resume replays
+// the variant a client needs; a full-view client whose missed frames exist only as cards gets a
+// snapshot.
 #pragma once
 
 #include <chrono>
@@ -37,7 +47,10 @@
 #include <unordered_set>
 #include <utility>
 
+#include <vector>
+
 #include "edgemon/common/clock.h"
+#include "edgemon/gateway/api/node_json.h"
 #include "edgemon/gateway/asio_prelude.h"
 
 namespace edgemon::gateway {
@@ -61,11 +74,26 @@ class WsClient {
   explicit WsClient(asio::any_io_executor executor, WsIdentity identity = {})
       : signal_(executor, asio::steady_timer::time_point::max()), identity_(std::move(identity)) {}
 
-  // `seq`: the frame's own seq; `key`: its coalescing key (0: never coalesced).
-  PushResult push(Frame frame, std::uint64_t seq, std::uint32_t key, const std::function<Frame()>& make_snapshot,
-                  std::size_t coalesce_at, std::size_t max_queue);
+  // `seq`: the frame's own seq; `key`: its coalescing key (0: never coalesced). `make_snapshot`
+  // builds a snapshot in this client's view (a resync).
+  PushResult push(Frame frame, std::uint64_t seq, std::uint32_t key,
+                  const std::function<Frame(NodeView)>& make_snapshot, std::size_t coalesce_at, std::size_t max_queue);
   // Unconditional (attach: the snapshot or resume replay), no coalescing and no bound.
   void push_plain(Frame frame);
+  // An unsequenced frame (a watched node's full document, an error), unconditional like
+  // push_plain(); no later frame of `key` is coalesced into a slot queued before it.
+  void push_unsequenced(Frame frame, std::uint32_t key);
+
+  // The view (set before attach) and the nodes watched in full ("<group>/<node>").
+  void set_view(NodeView view) { view_ = view; }
+  NodeView view() const { return view_; }
+  void set_watched(std::vector<std::string> nodes) { watched_ = std::move(nodes); }
+  const std::vector<std::string>& watched() const { return watched_; }
+  bool watches(std::string_view node) const;
+  // What this client is sent for `node` ("" for frames that are not a node's: kFull).
+  NodeView view_of(std::string_view node) const {
+    return view_ == NodeView::kFull || node.empty() || watches(node) ? NodeView::kFull : NodeView::kCard;
+  }
   bool empty() const { return queue_.empty(); }
   std::size_t queued() const { return queue_.size(); }
   // The next frame to write. A coalesced frame is rewritten with the seq of the slot it took.
@@ -102,6 +130,8 @@ class WsClient {
   std::string close_reason_;
   std::uint64_t resyncs_ = 0;
   std::uint64_t coalesced_ = 0;
+  NodeView view_ = NodeView::kFull;
+  std::vector<std::string> watched_;
 };
 
 // Hub-wide counters (/api/health "ws", /metrics edgemon_ws_*).
@@ -113,6 +143,8 @@ struct WsStats {
   std::uint64_t revoked = 0;      // clients closed because their credentials were revoked
   std::uint64_t resumes = 0;
   std::uint64_t snapshots_built = 0;  // snapshots built for clients that fell behind
+  std::uint64_t watches = 0;          // watch messages applied
+  std::uint64_t bad_messages = 0;     // client messages refused (answered with an error frame)
 };
 
 class WsHub {
@@ -123,21 +155,43 @@ class WsHub {
   static constexpr std::size_t kMaxReplay = 256;  // resume replays at most kMaxReplay - 1 frames
   static constexpr std::chrono::seconds kResumeGrace{60};
 
-  // `snapshot_body` returns the JSON of all nodes (an array); the hub wraps it with type, seq and
-  // epoch. `epoch`: this run's identity (the gateway's start time).
-  // `clock`: its monotonic time measures the resume grace.
-  explicit WsHub(std::function<std::string()> snapshot_body, std::string epoch = "0",
-                 const Clock& clock = SystemClock::instance())
-      : snapshot_body_(std::move(snapshot_body)), epoch_(std::move(epoch)), clock_(clock) {}
+  static constexpr std::size_t kMaxWatch = 16;
+  static constexpr std::size_t kMaxNodeKey = 512;
+
+  // The JSON array of all nodes in a view (the hub wraps it with type, seq and epoch).
+  using SnapshotBody = std::function<std::string(NodeView)>;
+  // One node's full document ("<group>/<node>"); nullopt when the node is not known.
+  using NodeBody = std::function<std::optional<std::string>(std::string_view key)>;
+
+  // `epoch`: this run's identity (the gateway's start time). `clock`: its monotonic time measures
+  // the resume grace.
+  WsHub(SnapshotBody snapshot_body, NodeBody node_body, std::string epoch = "0",
+        const Clock& clock = SystemClock::instance())
+      : snapshot_body_(std::move(snapshot_body)),
+        node_body_(std::move(node_body)),
+        epoch_(std::move(epoch)),
+        clock_(clock) {}
 
   // Queues a snapshot, or (resume) the frames after `since` when `epoch` is this hub's and every
   // one of them is still kept. Returns true if it resumed.
   bool attach(const std::shared_ptr<WsClient>& client, std::optional<std::uint64_t> since = std::nullopt,
               std::string_view epoch = {});
   void detach(const std::shared_ptr<WsClient>& client);
-  // `node_json` is the JSON object for one changed node; `key` ("<group>/<node>") lets a slow
-  // client's queued frame for the same node be replaced (empty: never coalesced).
-  void broadcast_node(std::string_view key, const std::string& node_json);
+  // A client's text message: {"type":"watch","nodes":["<group>/<node>",...]} replaces the set of
+  // nodes it watches. Anything else is answered with an unsequenced {"type":"error","error":...}
+  // frame, counted, and changes nothing.
+  void client_message(const std::shared_ptr<WsClient>& client, std::string_view text);
+
+  // Which variants of a frame for `key` the clients need (none connected: the last one's view).
+  struct Variants {
+    bool full = false;
+    bool card = false;
+  };
+  Variants node_variants(std::string_view key) const;
+  // A changed node: its full document and/or its card (an empty string: not built, nobody needs
+  // it; node_variants() says which). `key` ("<group>/<node>") lets a slow client's queued frame
+  // for the same node be replaced (empty: never coalesced).
+  void broadcast_node(std::string_view key, const std::string& full_json, const std::string& card_json = {});
   void broadcast_node(const std::string& node_json) { broadcast_node({}, node_json); }
   // {"type":<type>,"seq":N,"data":<body JSON>}, e.g. the active alerts after a change. Frames of
   // the same type are coalesced like a node's (each carries the whole list).
@@ -167,18 +221,31 @@ class WsHub {
   const WsStats& stats() const { return stats_; }
 
  private:
-  Frame snapshot();
-  void record(Frame frame);
-  void fan_out(const Frame& frame, std::uint32_t key);
-  std::uint32_t key_id(std::string_view key);
+  struct Kept {
+    std::uint64_t seq = 0;
+    Frame full;  // either may be null (not built), never both
+    Frame card;
+    std::string node;  // "<group>/<node>" for a node's frame
+  };
 
-  std::function<std::string()> snapshot_body_;
+  Frame snapshot(NodeView view);
+  void record(Kept kept);
+  void fan_out(const Kept& kept, std::uint32_t key);
+  std::uint32_t key_id(std::string_view key);
+  std::uint32_t node_key_id(std::string_view node) { return key_id(std::string("node:").append(node)); }
+  // The full document of each node `client` watches (those in `only`, if given), unsequenced.
+  void push_details(WsClient& client, const std::vector<std::string>* only = nullptr);
+  void refuse(WsClient& client, const std::string& error);
+
+  SnapshotBody snapshot_body_;
+  NodeBody node_body_;
   std::string epoch_;
   std::unordered_set<std::shared_ptr<WsClient>> clients_;
   const Clock& clock_;
   std::optional<MonoTime> left_at_;  // the last client detached then
+  NodeView left_view_ = NodeView::kFull;  // ... and its view
   std::uint64_t seq_ = 0;
-  std::deque<std::pair<std::uint64_t, Frame>> history_;  // contiguous seqs, oldest first
+  std::deque<Kept> history_;  // contiguous seqs, oldest first
   std::unordered_map<std::string, std::uint32_t> keys_;   // coalescing key -> id (1, 2, ...)
   WsStats stats_;
 };
