@@ -96,6 +96,15 @@ Status Agent::start() {
 
   load_persisted_remote();
 
+  // bdSeq continues across restarts (docs/protocol.md): the last session's number is in the
+  // state directory, apart from the buffer, so a damaged or replaced buffer does not reset it.
+  bd_file_ = std::make_unique<BdSeqFile>(config_.state_dir + "/bdseq");
+  const BdSeqFile::Loaded bd = bd_file_->load();
+  if (!bd.problem.empty()) {
+    log::warn(kLog, "bdSeq file unreadable; counting from 0", {{"path", bd_file_->path()}, {"error", bd.problem}});
+  }
+  if (bd.last) last_bd_seq_.store(*bd.last);
+
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return make_error(ErrorCode::kIo, std::string("eventfd: ") + std::strerror(errno));
 
@@ -119,14 +128,26 @@ Status Agent::start() {
     host_online_.store(true);
   }
   mqtt_->will_provider([this]() -> std::optional<MqttWill> {
-    // A new session gets the next bdSeq; the NBIRTH of that session carries the same number.
+    // A new session gets the next bdSeq (0..255); the NBIRTH of that session carries the same
+    // number. It is taken only when the connect succeeds (on_connected): an attempt that fails
+    // leaves no will at the broker, and the next attempt offers the same number.
+    const int last = last_bd_seq_.load();
+    const std::uint8_t next =
+        BdSeqFile::next(last < 0 ? std::nullopt : std::optional<std::uint8_t>(static_cast<std::uint8_t>(last)));
+    offered_bd_seq_.store(next);
     TelemetryMessage death;
     death.kind = MessageKind::kDeath;
     death.timestamp_ms = to_unix_ms(clock_.wall());
-    death.bd_seq = bd_seq_.fetch_add(1) + 1;
+    death.bd_seq = next;
     return MqttWill{topic(MessageKind::kDeath), encode(config_.encoding, death), 1, false};
   });
   mqtt_->on_connected([this] {
+    const std::uint8_t taken = offered_bd_seq_.load();
+    bd_seq_.store(taken);
+    last_bd_seq_.store(taken);
+    if (Status s = bd_file_->store(taken); !s) {
+      log::warn(kLog, "cannot persist bdSeq", {{"path", bd_file_->path()}, {"error", s.error().message}});
+    }
     need_birth_.store(true);
     wake();
   });
@@ -345,21 +366,11 @@ void Agent::apply_remote(const std::string& toml, const std::string& version, bo
   log::info(kLog, "remote config applied", {{"version", version}, {"targets", config_.ping_hosts.size()},
                                             {"interval_s", config_.interval_s}});
   if (persist) {
-    // Kept across restarts: written beside the buffer, atomically (write, fsync, rename).
+    // Kept across restarts: written beside the buffer, atomically (state_file.h).
     const std::string path = config_.state_dir + "/remote-config.toml";
-    const std::string tmp = path + ".tmp";
-    const std::string body = "# edgemon remote config version " + version + "\n" + toml;
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool written = fd >= 0 && ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-                   ::fsync(fd) == 0;
-    if (fd >= 0) written = (::close(fd) == 0) && written;
-    std::error_code ec;
-    if (written) {
-      std::filesystem::rename(tmp, path, ec);
-    } else {
-      ec = std::error_code(errno, std::generic_category());
+    if (Status w = write_file_atomic(path, "# edgemon remote config version " + version + "\n" + toml); !w) {
+      log::warn(kLog, "cannot persist remote config", {{"path", path}, {"error", w.error().message}});
     }
-    if (ec) log::warn(kLog, "cannot persist remote config", {{"path", path}, {"error", ec.message()}});
   }
   need_birth_.store(true);  // the metric set may have changed (new targets)
 }

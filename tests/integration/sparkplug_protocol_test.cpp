@@ -86,6 +86,62 @@ TEST(SparkplugWire, AgentAnswersRebirthCommand) {
       << fleet.logs();
 }
 
+// bdSeq (docs/protocol.md): one per session, 0..255, continued across a clean restart, a kill -9
+// and a kill -9 during a broker outage; failed connect attempts do not use numbers up.
+TEST(SparkplugWire, BdSeqContinuesAcrossRestartsKillsAndOutages) {
+  TestFleet fleet(/*with_gateway=*/false);
+  const AgentOptions agent{.node_id = "bd-1", .interval_s = 0.2, .config_toml = "[telemetry]\nprimary_host = \"test-host\"\n"};
+  const std::string state = fleet.agent_state_dir("bd-1") + "/bdseq";
+  auto host = std::make_unique<SparkplugHost>(fleet.broker().port(), "test-host");
+  host->set_online(true);
+  // The bdSeq of the n-th NBIRTH this host has seen (waits for it).
+  const auto birth_bd_seq = [&](std::size_t n) -> std::optional<std::uint64_t> {
+    if (!host->wait_for([&](const auto& m) { return count_kind(m, "bd-1", MessageKind::kBirth) >= n; }, 15s)) {
+      return std::nullopt;
+    }
+    std::size_t seen = 0;
+    for (const auto& r : host->messages()) {
+      if (r.topic.node == "bd-1" && r.topic.kind == MessageKind::kBirth && ++seen == n) return r.message.bd_seq;
+    }
+    return std::nullopt;
+  };
+
+  fleet.start_agent(agent);
+  EXPECT_EQ(birth_bd_seq(1), std::optional<std::uint64_t>(0)) << "a first start counts from 0\n" << fleet.logs();
+  EXPECT_EQ(read_file(state), "0\n");
+
+  ASSERT_TRUE(fleet.agent("bd-1").stop(SIGTERM, 5s));
+  fleet.start_agent(agent);
+  EXPECT_EQ(birth_bd_seq(2), std::optional<std::uint64_t>(1)) << "after a clean restart\n" << fleet.logs();
+
+  fleet.agent("bd-1").kill_now();
+  fleet.start_agent(agent);
+  EXPECT_EQ(birth_bd_seq(3), std::optional<std::uint64_t>(2)) << "after kill -9\n" << fleet.logs();
+
+  // kill -9 during a broker outage; the new process fails to connect a few times first.
+  host.reset();
+  fleet.broker().stop();
+  fleet.agent("bd-1").kill_now();
+  fleet.start_agent(agent);
+  std::this_thread::sleep_for(3s);  // --reconnect-max 1: several refused attempts
+  fleet.broker().restart();
+  host = std::make_unique<SparkplugHost>(fleet.broker().port(), "test-host");
+  host->set_online(true);
+  EXPECT_EQ(birth_bd_seq(1), std::optional<std::uint64_t>(3)) << "failed attempts use no number\n" << fleet.logs();
+  EXPECT_EQ(read_file(state), "3\n");
+
+  // 255 is followed by 0; a damaged file starts again at 0 and says so.
+  ASSERT_TRUE(fleet.agent("bd-1").stop(SIGTERM, 5s));
+  write_file(state, "255\n");
+  fleet.start_agent(agent);
+  EXPECT_EQ(birth_bd_seq(2), std::optional<std::uint64_t>(0)) << "wraps after 255\n" << fleet.logs();
+  ASSERT_TRUE(fleet.agent("bd-1").stop(SIGTERM, 5s));
+  write_file(state, "garbage");
+  fleet.start_agent(agent);
+  EXPECT_EQ(birth_bd_seq(3), std::optional<std::uint64_t>(0)) << fleet.logs();
+  EXPECT_NE(fleet.agent("bd-1").log().find("bdSeq file unreadable"), std::string::npos) << fleet.logs();
+}
+
 // The gateway's sequence bookkeeping, driven by hand-made messages so each case is exact.
 class GatewaySequence : public ::testing::Test {
  protected:

@@ -21,6 +21,7 @@
 #include "edgemon/firmware/agent_config.h"
 #include "edgemon/firmware/disk_ring.h"
 #include "edgemon/firmware/node_telemetry.h"
+#include "edgemon/firmware/state_file.h"
 #include "edgemon/probe/ping_engine.h"
 
 namespace edgemon::firmware {
@@ -70,7 +71,10 @@ class Agent {
   int wake_fd_ = -1;                        // eventfd: MQTT threads -> loop
   std::atomic<bool> need_birth_{false};
   std::atomic<bool> host_online_{false};
-  std::atomic<std::uint64_t> bd_seq_{0};    // the bdSeq of the current session's will
+  std::unique_ptr<BdSeqFile> bd_file_;      // <state_dir>/bdseq
+  std::atomic<std::uint64_t> bd_seq_{0};    // the bdSeq of the current session (its will, its NBIRTH)
+  std::atomic<int> last_bd_seq_{-1};        // the last session's that connected (-1: none yet)
+  std::atomic<std::uint8_t> offered_bd_seq_{0};  // in the will of the connect attempt under way
   bool birth_sent_ = false;                 // NBIRTH sent in the current session
   std::uint64_t seq_ = 0;                   // next Sparkplug seq
   std::shared_ptr<Delivery> in_flight_;     // the ring's front record, being delivered
