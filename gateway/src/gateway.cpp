@@ -178,10 +178,23 @@ Status Gateway::start() {
   });
   mqtt_->on_connected([this] {
     // A broker without persistence lost the retained readable state: publish it all again.
-    asio::post(io_, [this] { live_->broker_reconnected(); });
+    asio::post(io_, [this] {
+      live_->broker_reconnected();
+      Outbox out;
+      ingest_.broker_back(Instant::of(clock_), out);
+      apply(std::move(out));
+    });
     if (Status s = mqtt_->publish(state_topic(), state_payload(true, to_unix_ms(clock_.wall())), 1, true); !s) {
       log::warn(kLog, "cannot publish STATE", {{"error", s.error().message}});
     }
+  });
+  mqtt_->on_disconnected([this] {
+    // Deaf, not down: the fleet's status is unknown until the gateway hears it again.
+    asio::post(io_, [this] {
+      Outbox out;
+      ingest_.broker_lost(Instant::of(clock_), out);
+      apply(std::move(out));
+    });
   });
   mqtt_->on_message([this](MqttIncoming&& msg) {
     if (ingress_.push(std::move(msg))) asio::post(io_, [this] { drain_ingress(); });

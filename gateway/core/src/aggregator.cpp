@@ -291,6 +291,7 @@ struct Aggregator::Impl {
   std::uint64_t dropped = 0;
   std::size_t targets = 0;
   Node* last_node = nullptr;  // node_for()'s cache
+  std::optional<std::int64_t> deaf_since;  // the gateway lost the broker then (broker_lost())
 
   void advance_now(std::int64_t t) { now = std::max(now, t); }
 
@@ -348,6 +349,7 @@ struct Aggregator::Impl {
   }
 
   NodeStatus compute_status(const Node& n) const {
+    if (deaf_since) return NodeStatus::kUnknown;  // the gateway cannot know
     if (!n.accruing) return NodeStatus::kUnknown;
     if (!n.online || n.stale) return NodeStatus::kDown;
     if (n.alerts > 0) return NodeStatus::kDegraded;
@@ -360,7 +362,8 @@ struct Aggregator::Impl {
 
   std::string reason(const Node& n, NodeStatus s) const {
     switch (s) {
-      case NodeStatus::kUnknown: return "no message yet";
+      case NodeStatus::kUnknown:
+        return deaf_since ? "gateway disconnected from the broker since " + iso_utc(*deaf_since) : "no message yet";
       case NodeStatus::kHealthy: return "";
       case NodeStatus::kDown:
         if (!n.heard) return "not heard from since " + iso_utc(n.known_since);
@@ -405,6 +408,7 @@ struct Aggregator::Impl {
   // Brings a node's accounting up to `t` under its current state: a seeded node's grace period,
   // staleness (at last seen + stale_after), then ms online / observed.
   void catch_up(Node& n, std::int64_t t) {
+    if (deaf_since) return;  // unobserved: neither up nor down, and nothing goes stale
     if (!n.accruing) {
       const std::int64_t grace_end = n.known_since + stale_after(n);
       if (n.heard || t < grace_end) return;
@@ -761,22 +765,53 @@ std::array<std::size_t, kNodeStatuses> Aggregator::status_counts() const {
   return counts;
 }
 
+namespace {
+
+// Moves every remembered time of a node by `delta_ms`.
+void shift_node(Node& n, std::int64_t delta_ms) {
+  n.known_since += delta_ms;
+  shift(n.first_heard, delta_ms);
+  shift(n.last_seen, delta_ms);
+  shift(n.last_live, delta_ms);
+  n.accrued_to += delta_ms;
+  if (n.offline_since != 0) n.offline_since += delta_ms;
+  for (auto& [tkey, t] : n.targets) {
+    shift(t.last_seen, delta_ms);
+    shift(t.last_up, delta_ms);
+  }
+}
+
+}  // namespace
+
 void Aggregator::clock_stepped(std::int64_t delta_ms) {
   Impl& I = *impl_;
   I.now += delta_ms;
+  for (auto& [key, n] : I.nodes) shift_node(n, delta_ms);
+}
+
+void Aggregator::broker_lost(std::int64_t now_ms) {
+  Impl& I = *impl_;
+  if (I.deaf_since) return;
+  I.advance_now(now_ms);
+  for (auto& [key, n] : I.nodes) I.catch_up(n, I.now);  // accounted while the gateway could hear
+  I.deaf_since = I.now;
+  for (auto& [key, n] : I.nodes) I.refresh(n, I.now);
+}
+
+void Aggregator::broker_back(std::int64_t now_ms) {
+  Impl& I = *impl_;
+  if (!I.deaf_since) return;
+  I.advance_now(now_ms);
+  const std::int64_t deaf_ms = I.now - *I.deaf_since;
+  I.deaf_since.reset();
+  // The deaf interval never happened for the fleet: not observed for uptime, not silence.
   for (auto& [key, n] : I.nodes) {
-    n.known_since += delta_ms;
-    shift(n.first_heard, delta_ms);
-    shift(n.last_seen, delta_ms);
-    shift(n.last_live, delta_ms);
-    n.accrued_to += delta_ms;
-    if (n.offline_since != 0) n.offline_since += delta_ms;
-    for (auto& [tkey, t] : n.targets) {
-      shift(t.last_seen, delta_ms);
-      shift(t.last_up, delta_ms);
-    }
+    shift_node(n, deaf_ms);
+    I.refresh(n, I.now);
   }
 }
+
+bool Aggregator::deaf() const { return impl_->deaf_since.has_value(); }
 
 std::size_t Aggregator::node_count() const { return impl_->nodes.size(); }
 std::size_t Aggregator::target_count() const { return impl_->targets; }

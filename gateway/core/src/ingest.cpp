@@ -266,6 +266,22 @@ void Ingest::storage_status(bool ok, const Instant& now, Outbox& out) {
   drain_alerts(out, nullptr);
 }
 
+void Ingest::broker_lost(const Instant& now, Outbox& out) {
+  if (aggregator_.deaf()) return;
+  log::warn(kLog, "broker lost: every node is UNKNOWN until the gateway hears the fleet again");
+  evaluator_.broker_lost(now.wall, config_.gateway_node);
+  aggregator_.broker_lost(now.wall_ms());
+  drain_alerts(out, nullptr);
+}
+
+void Ingest::broker_back(const Instant& now, Outbox& out) {
+  if (!aggregator_.deaf()) return;
+  log::info(kLog, "broker back: node status follows the fleet again");
+  evaluator_.broker_back(now.wall);
+  aggregator_.broker_back(now.wall_ms());
+  drain_alerts(out, nullptr);
+}
+
 void Ingest::final_state(Outbox& out) {
   out.store.uptime = aggregator_.take_uptime_deltas();
   if (evaluator_.dirty()) out.store.alert_state = evaluator_.snapshot_json();

@@ -422,6 +422,7 @@ void Evaluator::node_offline(std::string_view node, WallTime at) {
 
 void Evaluator::tick(WallTime now) {
   for (auto& [key, inst] : instances_) {
+    if (deaf_since_ && inst.node != deaf_own_node_) continue;  // the gateway hears nothing: no verdict
     const Rule& rule = rules_.rules[inst.rule_index];
     switch (rule.kind) {
       case RuleKind::kAbsence: {
@@ -463,6 +464,23 @@ void Evaluator::clock_stepped(Duration delta) {
     if (g.last_sent) *g.last_sent += d;
   }
   if (restored_at_) *restored_at_ += d;
+}
+
+void Evaluator::broker_lost(WallTime at, std::string own_node) {
+  if (deaf_since_) return;
+  deaf_since_ = at;
+  deaf_own_node_ = std::move(own_node);
+}
+
+void Evaluator::broker_back(WallTime at) {
+  if (!deaf_since_) return;
+  const WallTime::duration d = at > *deaf_since_ ? at - *deaf_since_ : WallTime::duration(0);
+  deaf_since_.reset();
+  for (auto& [key, inst] : instances_) {
+    if (inst.node == deaf_own_node_) continue;
+    inst.bad_since += d;
+    if (inst.last_ts) *inst.last_ts += d;
+  }
 }
 
 void Evaluator::decide_notifications(WallTime now) {

@@ -88,6 +88,68 @@ TEST(FleetSimulator, TwentyNodesOnlineAtTheGatewayWithMetrics) {
   EXPECT_TRUE(all_offline) << get_nodes(fleet.http_port()).dump();
 }
 
+// The gateway cut off from the fleet is deaf, not a witness of 50 deaths: broker kill -9, nodes
+// UNKNOWN while the gateway is disconnected, no node-down or absence alert, all back within 30 s.
+TEST(FleetSimulator, BrokerKillMakesNodesUnknownNotDownAndTheyReturn) {
+  TestFleet fleet(true, R"(
+[[rules]]
+name = "node_death"
+kind = "node_down"
+[[rules]]
+name = "silent"
+kind = "absence"
+for = "5s"
+)");
+  ChildProcess sim = ChildProcess::start(
+      sim_argv(fleet.broker().port(), 50, {"--interval", "0.5", "--duration", "120", "--primary-host", "edgemon-gateway"}),
+      fleet.dir().file("sim.log"));
+  const auto statuses = [&] {
+    std::map<std::string, std::string> out;  // id -> status (reason)
+    for (const json& n : get_nodes(fleet.http_port())) {
+      out[n.value("id", "")] = n.value("status", "") + " (" + n.value("status_reason", "") + ")";
+    }
+    return out;
+  };
+  const auto all = [&](const std::string& prefix) {
+    const auto s = statuses();
+    if (s.size() != 50) return false;
+    for (const auto& [id, st] : s) {
+      if (st.rfind(prefix, 0) != 0) return false;
+    }
+    return true;
+  };
+  const auto alerts = [&] { return json::parse(http_get(fleet.http_port(), "/api/alerts"), nullptr, false); };
+  ASSERT_TRUE(poll_until([&] { return all("HEALTHY"); }, 30s)) << json(statuses()).dump() << fleet.logs() << sim.log();
+
+  fleet.broker().kill();
+  ASSERT_TRUE(poll_until([&] { return all("UNKNOWN (gateway disconnected from the broker since "); }, 10s))
+      << json(statuses()).dump();
+  // Longer than the absence rule's 5 s and the nodes' 10 s staleness: still UNKNOWN, nothing fires.
+  std::this_thread::sleep_for(12s);
+  EXPECT_TRUE(all("UNKNOWN")) << json(statuses()).dump();
+  EXPECT_EQ(alerts(), json::array()) << alerts().dump();
+
+  const auto restarted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+  fleet.broker().restart();
+  // Really back: heard from again after the restart, not only no longer UNKNOWN.
+  const auto all_heard = [&] {
+    const json nodes = get_nodes(fleet.http_port());
+    if (nodes.size() != 50) return false;
+    for (const json& n : nodes) {
+      if (n.value("status", "") != "HEALTHY" || n.value("last_seen", std::int64_t{0}) <= restarted_ms) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(poll_until(all_heard, 30s)) << get_nodes(fleet.http_port()).dump() << fleet.logs();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(alerts(), json::array()) << "no node-down or absence alert because the gateway was deaf: "
+                                      << alerts().dump();
+  const json health = json::parse(http_get(fleet.http_port(), "/api/health"), nullptr, false);
+  EXPECT_EQ(health.value("mqtt_connected", false), true) << health.dump();
+  sim.stop(SIGTERM, 10s);
+}
+
 TEST(FleetSimulator, HeartbeatLossFiresTheWillAndTheNodeComesBack) {
   TestFleet fleet;
   SparkplugHost observer(fleet.broker().port(), "observer");  // subscribes only; never online

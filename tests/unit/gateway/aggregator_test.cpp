@@ -255,6 +255,42 @@ TEST(Aggregator, StaleNodeIsDownWithoutDeathAndComesBack) {
   EXPECT_EQ(agg.uptime_counts(kNode, UptimeWindow::k1h).total, 61'000u);
 }
 
+TEST(Aggregator, ADeafGatewaySaysUnknownAndTheDeafTimeCountsForNothing) {
+  Aggregator agg;  // stale after 3 x 5 s
+  agg.node_online(kNode, T0);
+  for (int i = 0; i <= 4; ++i) observe(agg, kNode, V{mk("cpu/total", 1.0, T0 + i * 5 * kSec)}, true, T0 + i * 5 * kSec);
+  (void)agg.take_status_changes();
+  agg.broker_lost(T0 + 22 * kSec);
+  EXPECT_TRUE(agg.deaf());
+  EXPECT_EQ(agg.status(kNode).status, NodeStatus::kUnknown);
+  EXPECT_EQ(agg.status(kNode).reason, "gateway disconnected from the broker since 2023-11-14T23:00:22Z");
+  // Minutes of silence while deaf: not DOWN.
+  agg.tick(T0 + 5 * kMin);
+  EXPECT_EQ(agg.status(kNode).status, NodeStatus::kUnknown);
+  std::vector<StatusChange> changes = agg.take_status_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].from, NodeStatus::kHealthy);
+  EXPECT_EQ(changes[0].to, NodeStatus::kUnknown);
+
+  // Back at +5 min 2 s: healthy again, as when the gateway went deaf (2 s after the last message),
+  // and stale 13 s later if nothing comes — not at once.
+  agg.broker_back(T0 + 5 * kMin + 2 * kSec);
+  EXPECT_FALSE(agg.deaf());
+  EXPECT_EQ(agg.status(kNode).status, NodeStatus::kHealthy);
+  agg.tick(T0 + 5 * kMin + 14 * kSec);
+  EXPECT_EQ(agg.status(kNode).status, NodeStatus::kHealthy);
+  agg.tick(T0 + 5 * kMin + 16 * kSec);
+  EXPECT_EQ(agg.status(kNode).status, NodeStatus::kDown);
+  changes = agg.take_status_changes();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].to, NodeStatus::kHealthy);
+  EXPECT_EQ(changes[1].to, NodeStatus::kDown);
+  // Observed: 22 s before, 13 s after (online), 1 s stale; the deaf 4 min 40 s are in neither.
+  const UptimeCounts c = agg.uptime_counts(kNode, UptimeWindow::k1h);
+  EXPECT_EQ(c.good, 35'000u);
+  EXPECT_EQ(c.total, 36'000u);
+}
+
 TEST(Aggregator, StaleAfterHasAFloorAndAnAssumedIntervalBeforeTheFirstGap) {
   Aggregator agg;
   agg.node_online(kNode, T0);  // no gap measured yet: assumed 20 s -> 60 s

@@ -263,6 +263,45 @@ for = "30s"
             (std::vector<std::string>{"ok>firing", "ok>firing", "firing>ok", "firing>ok"}));
 }
 
+TEST(Absence, ADeafGatewayFiresNothingAboutTheFleetAndItsOwnRulesGoOn) {
+  Evaluator ev(rules_from(R"(
+[[rules]]
+name = "silent"
+kind = "absence"
+for = "60s"
+[[rules]]
+name = "hot"
+metric = "soc/temp"
+op = ">"
+threshold = 80
+for = "30s"
+[[rules]]
+name = "own_silent"
+kind = "absence"
+metric = "gateway/storage_ok"
+for = "60s"
+)"));
+  ev.observe("pi-01", "soc/temp", 90, at(0s));  // bad, pending for 30 s
+  ev.observe("_gateway/gw", "gateway/storage_ok", 1, at(0s));
+  ev.broker_lost(at(10s), "_gateway/gw");
+  ev.tick(at(10min));
+  EXPECT_EQ(ev.state("pi-01", "silent"), AlertState::kOk) << "no silence while the gateway is deaf";
+  EXPECT_NE(ev.state("pi-01/soc/temp", "hot"), AlertState::kFiring) << "no `for` elapses while deaf";
+  EXPECT_EQ(ev.state("_gateway/gw/gateway/storage_ok", "own_silent"), AlertState::kFiring)
+      << "the gateway's own rules go on";
+  // Back at 10 min: the 9 min 50 s deaf count for nothing. The temperature was bad for 10 s
+  // before, so it fires 20 s after; the node's silence had lasted 10 s, so it fires 50 s after.
+  ev.broker_back(at(10min));
+  ev.tick(at(10min + 19s));
+  EXPECT_NE(ev.state("pi-01/soc/temp", "hot"), AlertState::kFiring);
+  ev.tick(at(10min + 20s));
+  EXPECT_EQ(ev.state("pi-01/soc/temp", "hot"), AlertState::kFiring);
+  ev.tick(at(10min + 49s));
+  EXPECT_EQ(ev.state("pi-01", "silent"), AlertState::kOk);
+  ev.tick(at(10min + 50s));
+  EXPECT_EQ(ev.state("pi-01", "silent"), AlertState::kFiring);
+}
+
 TEST(Absence, NeverSeenSeriesDoNotFire) {
   Evaluator ev(rules_from("[[rules]]\nname = \"no_temp\"\nkind = \"absence\"\nmetric = \"thermal/*\"\nfor = \"10s\"\n"));
   ev.observe("pi-01", "cpu/total", 1, at(0s));

@@ -130,6 +130,12 @@ class Evaluator {
   // it, so a `for` duration, an absence timer, a cooldown or a repeat interval neither jumps nor
   // freezes. Times already reported (alert since, incident start) keep their values.
   void clock_stepped(Duration delta);
+  // The gateway lost the broker at `at` and hears nothing from the fleet: until broker_back(), no
+  // rule about a node other than `own_node` (the gateway's own: storage) fires from the passing
+  // of time — absence, `for` durations. broker_back() moves those rules' remembered times forward
+  // by the deaf interval, so that time counts neither as silence nor as time a condition held.
+  void broker_lost(WallTime at, std::string own_node);
+  void broker_back(WallTime at);
 
   // Returns the silence's id (assigned when s.id is 0). Expired silences stop applying by themselves.
   std::uint64_t add_silence(Silence s);
@@ -276,6 +282,8 @@ class Evaluator {
   std::uint64_t next_silence_id_ = 1;
   std::set<std::uint64_t> runtime_silences_;  // ids of the silences added with add_silence()
   std::optional<WallTime> restored_at_;        // absence timers count from here at the earliest
+  std::optional<WallTime> deaf_since_;         // broker_lost() .. broker_back()
+  std::string deaf_own_node_;                  // its rules go on while deaf
   mutable bool dirty_ = false;
   std::uint64_t rules_generation_ = 0;  // index_rules() counts up: 1 after construction
   EvaluatorStats stats_;

@@ -155,6 +155,13 @@ class Aggregator {
   void tick(std::int64_t now_ms);
   // The wall clock stepped by `delta_ms` (new - old): moves every remembered time by it.
   void clock_stepped(std::int64_t delta_ms);
+  // The gateway lost the broker at `now_ms`: it hears nothing, so every node is UNKNOWN
+  // ("gateway disconnected from the broker since …") and nothing goes stale or accrues uptime
+  // until broker_back(), which moves each node's remembered times forward by the deaf interval:
+  // that time counts neither as uptime nor as downtime nor as silence.
+  void broker_lost(std::int64_t now_ms);
+  void broker_back(std::int64_t now_ms);
+  bool deaf() const;
   // The evaluator's count of firing alerts of severity warning or worse for the node; > 0 makes
   // an online node DEGRADED. Ignored for a node the aggregator does not know.
   void set_alerts(const std::string& node_key, std::size_t firing_warning_or_worse);

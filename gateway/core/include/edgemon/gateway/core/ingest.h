@@ -124,6 +124,11 @@ class Ingest {
   void tick(const Instant& now, Outbox& out);
   // The history writer turned failing or ok again: the storage alert follows at once.
   void storage_status(bool ok, const Instant& now, Outbox& out);
+  // The gateway lost the broker / has it back. While it is deaf every node is UNKNOWN and no rule
+  // about the fleet fires from the passing of time; the deaf interval counts as neither uptime,
+  // downtime nor silence (Aggregator::broker_lost, rules::Evaluator::broker_lost).
+  void broker_lost(const Instant& now, Outbox& out);
+  void broker_back(const Instant& now, Outbox& out);
   // What a clean stop must still store: uptime counts and the alert state.
   void final_state(Outbox& out);
 
