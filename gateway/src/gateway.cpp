@@ -82,8 +82,7 @@ Gateway::Gateway(GatewayConfig config, const Clock& clock)
            [this](std::string_view key) -> std::optional<std::string> {
              const NodeState* node = fleet_.find(key);
              if (node == nullptr) return std::nullopt;
-             const std::optional<NodeSummary> summary = aggregator_.node_summary(node->key);
-             return node_json(*node, summary ? &*summary : nullptr);
+             return node_json(*node, aggregator_);
            },
            std::to_string(to_unix_ms(clock.wall())), clock),
       ingress_(config_.ingress_queue_messages, config_.ingress_queue_bytes) {}

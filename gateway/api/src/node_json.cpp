@@ -90,6 +90,11 @@ std::string node_json(const NodeState& node, const NodeSummary* summary, NodeVie
   return w.take();
 }
 
+std::string node_json(const NodeState& node, const Aggregator& aggregator, NodeView view) {
+  const std::optional<NodeSummary> summary = aggregator.node_summary(node.key);
+  return node_json(node, summary ? &*summary : nullptr, view);
+}
+
 std::string nodes_json(const FleetState& fleet, const Aggregator& aggregator, NodeView view) {
   JsonWriter w;
   w.begin_array();

@@ -12,8 +12,7 @@ void add_nodes_routes(Router& router, ApiContext& api) {
   router.add("GET", "/api/nodes/{group}/{node}", [&api](const ApiRequest& req) -> asio::awaitable<ApiReply> {
     const NodeState* node = api.fleet.find(req.param("group"), req.param("node"));
     if (node == nullptr) co_return error_reply(404, "no such node");
-    const std::optional<NodeSummary> summary = api.aggregator.node_summary(node->key);
-    co_return json_reply(200, node_json(*node, summary ? &*summary : nullptr));
+    co_return json_reply(200, node_json(*node, api.aggregator));
   });
   router.add("GET", "/api/fleet", [&api](const ApiRequest&) -> asio::awaitable<ApiReply> {
     co_return json_reply(200, fleet_json(api.aggregator.fleet_summary()));

@@ -32,6 +32,8 @@ bool card_metric(const MetricKey& key);
 void write_node(JsonWriter& w, const NodeState& node, const NodeSummary* summary, bool values = false,
                 NodeView view = NodeView::kFull);
 std::string node_json(const NodeState& node, const NodeSummary* summary, NodeView view = NodeView::kFull);
+// The same with the aggregator's summary of the node, when it has one.
+std::string node_json(const NodeState& node, const Aggregator& aggregator, NodeView view = NodeView::kFull);
 // Every node, sorted by key: the array of /api/nodes and of the WebSocket snapshot.
 std::string nodes_json(const FleetState& fleet, const Aggregator& aggregator, NodeView view = NodeView::kFull);
 void write_uptime(JsonWriter& w, const UptimePct& u);
