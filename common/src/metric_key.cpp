@@ -55,8 +55,9 @@ constexpr std::array kTlsLeaves = {
 #undef EDGEMON_PROBE_BASE_LEAVES
 
 constexpr std::array kAgentLeaves = {
-    LeafSpec{L::kOther, "sample_seq", "", "the sample's record number in the agent's ring"},
-    LeafSpec{L::kOther, "buffer/dropped", "", "records dropped because the ring was full"},
+    LeafSpec{L::kSampleSeq, "sample_seq", "", "the sample's number: +1 per sample, never reused (docs/protocol.md)"},
+    LeafSpec{L::kBufferDropped, "buffer/dropped", "", "samples lost because the ring was full, total"},
+    LeafSpec{L::kBufferDamaged, "buffer/damaged", "", "samples lost to a damaged ring file, total"},
     LeafSpec{L::kOther, "buffer/records", "", "records waiting in the ring"},
     LeafSpec{L::kOther, "name", "", "display name (agent.name)"},
     LeafSpec{L::kOther, "config/version", "", "version of the remote configuration applied"},
@@ -78,8 +79,8 @@ constexpr std::array<FamilySpec, 8> kFamilies = {{
     {Family::kTls, "tls", true, "TLS handshake and certificate expiry", kTlsLeaves, {}},
 }};
 
-// Probe leaves by name, over every probe family (a leaf's meaning is the same in each).
-constexpr std::array<std::pair<std::string_view, Leaf>, 16> kLeafNames = {{
+// Leaves by name, over every probe family (a leaf's meaning is the same in each) and the agent family.
+constexpr std::array<std::pair<std::string_view, Leaf>, 19> kLeafNames = {{
     {"up", L::kUp},
     {"state", L::kState},
     {"rtt", L::kRtt},
@@ -96,6 +97,9 @@ constexpr std::array<std::pair<std::string_view, Leaf>, 16> kLeafNames = {{
     {"status_code", L::kStatusCode},
     {"cert_days", L::kCertDays},
     {"answers", L::kAnswers},
+    {"sample_seq", L::kSampleSeq},
+    {"buffer/dropped", L::kBufferDropped},
+    {"buffer/damaged", L::kBufferDamaged},
 }};
 
 std::string ts_string(std::string_view s) {
@@ -150,6 +154,7 @@ MetricParts parse_metric_name(std::string_view name) {
   if (first == "agent") {
     p.family = Family::kAgent;
     p.leaf_name = name.substr(a + 1);
+    p.leaf = leaf_from(p.leaf_name);
     return p;
   }
   Family f = Family::kBoard;

@@ -43,6 +43,7 @@ rules::RuleSet with_builtin_rules(rules::RuleSet set, const std::string& gateway
   storage.recovery_samples = 1;
   storage.cooldown = std::chrono::milliseconds(0);
   set.rules.push_back(std::move(storage));
+  set.rules.push_back(data_loss_rule());
   return set;
 }
 
@@ -77,7 +78,7 @@ Gateway::Gateway(GatewayConfig config, const Clock& clock)
       aggregator_(aggregator_config(config_)),
       evaluator_(with_builtin_rules(config_.rules, gateway_node_of(config_))),
       alerts_(evaluator_),
-      ingest_(ingest_config(config_), fleet_, aggregator_, evaluator_, targets_),
+      ingest_(ingest_config(config_), fleet_, aggregator_, completeness_, evaluator_, targets_),
       hub_([this](NodeView view) { return nodes_json(fleet_, aggregator_, view); },
            [this](std::string_view key) -> std::optional<std::string> {
              const NodeState* node = fleet_.find(key);
@@ -142,7 +143,7 @@ Status Gateway::start() {
                                        return true;
                                      });
 
-  api_ = std::make_unique<ApiContext>(ApiContext{clock_, fleet_, aggregator_, evaluator_, alerts_, targets_, ingest_,
+  api_ = std::make_unique<ApiContext>(ApiContext{clock_, fleet_, aggregator_, completeness_, evaluator_, alerts_, targets_, ingest_,
                                                  *reader_, config_.sla_pct,
                                                  [this](Outbox&& out) { apply(std::move(out)); },
                                                  [this] { return status(); }});
@@ -238,6 +239,12 @@ void Gateway::restore(Store& store) {
     log::error(kLog, "cannot read uptime history", {{"error", rows.error().message}});
   } else {
     aggregator_.seed(*rows, now_ms);
+  }
+  if (auto progress = store.sample_progress(); !progress) {
+    ++restore_failures_;
+    log::error(kLog, "cannot read sample accounting; it starts afresh", {{"error", progress.error().message}});
+  } else {
+    completeness_.restore(*progress);
   }
   if (auto configs = store.node_configs(); !configs) {
     ++restore_failures_;
@@ -381,6 +388,7 @@ GatewayStatus Gateway::status() const {
   s.mqtt_connected = mqtt_ && mqtt_->connected();
   s.nodes = fleet_.size();
   s.ingest = ingest_.stats();
+  s.samples = completeness_.totals();
   s.restore_failures = restore_failures_;
   s.alerts_active = evaluator_.active_alerts().size();
   s.rules = evaluator_.rule_set().rules.size();
@@ -421,7 +429,7 @@ void Gateway::shutdown(int signal) {
     for (const MqttIncoming& m : batch_) ingest_.message(m.topic, m.payload, now, out);
     if (left == 0) break;
   }
-  ingest_.final_state(out);
+  ingest_.final_state(Instant::of(clock_), out);
   writer_->submit(std::move(out.store));
   writer_->stop(std::chrono::seconds(3));
   io_.stop();

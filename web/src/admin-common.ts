@@ -276,12 +276,4 @@ export function forbiddenBlock(what: string): HTMLElement {
   return box;
 }
 
-/**
- * A path segment for the gateway's API. The gateway matches node paths without percent-decoding,
- * so characters that are legal in a path stay as they are; only the others are escaped.
- */
-export function pathPart(s: string): string {
-  return encodeURIComponent(s).replace(/%(40|3A|2B|3D|2C|3B|21|24|26|27|28|29|2A)/g, (m) =>
-    decodeURIComponent(m),
-  );
-}
+export { pathPart } from './api';

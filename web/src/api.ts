@@ -104,3 +104,13 @@ export async function logout(): Promise<void> {
     csrfToken = '';
   }
 }
+
+/**
+ * A path segment for the gateway's API. The gateway matches node paths without percent-decoding,
+ * so characters that are legal in a path stay as they are; only the others are escaped.
+ */
+export function pathPart(s: string): string {
+  return encodeURIComponent(s).replace(/%(40|3A|2B|3D|2C|3B|21|24|26|27|28|29|2A)/g, (m) =>
+    decodeURIComponent(m),
+  );
+}

@@ -1,6 +1,7 @@
 // The node detail page (#/node/<group>/<id>): status, current values grouped by subsystem, and
 // history charts with a time-range picker, kept live from the WebSocket feed. Loaded on demand
 // (it pulls in uPlot), so the overview's bundle stays small.
+import { apiFetch, pathPart } from './api';
 import { STATUS_ICON } from './card';
 import { HistoryChart, RANGES, type ChartSpec } from './chart';
 import { byId, el, setText } from './dom';
@@ -11,6 +12,45 @@ import { nodeKey, nodeTitle, type FleetNode } from './protocol';
 import type { NodeEntry } from './store';
 
 const MAX_PING_SERIES = 8;
+/** How often the page asks the gateway for the node's sample accounting. */
+const SAMPLES_REFRESH_MS = 15_000;
+const MAX_LOSSES_SHOWN = 5;
+
+/** GET /api/nodes/{group}/{node}/samples (docs/openapi.yaml, NodeSamples), as far as shown. */
+interface SampleLoss {
+  at: number;
+  first: number;
+  last: number;
+  count: number;
+  reason: string;
+}
+interface NodeSamples {
+  tracked: boolean;
+  received: number;
+  duplicates: number;
+  missing: number;
+  losses: SampleLoss[];
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+function parseSamples(v: unknown): NodeSamples | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  const losses: SampleLoss[] = [];
+  if (Array.isArray(o['recent_losses'])) {
+    for (const l of o['recent_losses'] as unknown[]) {
+      if (typeof l !== 'object' || l === null) continue;
+      const x = l as Record<string, unknown>;
+      losses.push({ at: num(x['at']), first: num(x['first']), last: num(x['last']), count: num(x['count']),
+        reason: typeof x['reason'] === 'string' ? x['reason'] : '' });
+    }
+  }
+  return { tracked: o['tracked'] === true, received: num(o['received']), duplicates: num(o['duplicates']),
+    missing: num(o['missing']), losses };
+}
 const MAX_TEMP_SERIES = 4;
 
 /** The range picked last; kept while moving between nodes. */
@@ -96,6 +136,11 @@ export class DetailView {
   private readonly onlineEl = el('dd');
   private readonly seenEl = el('dd');
   private readonly uptimeEl = el('dd');
+  /** Samples received / missing (the gateway's accounting of agent/sample_seq). */
+  private readonly samplesEl = el('dd');
+  private readonly samplesFact = el('div', 'fact');
+  private readonly lossesEl = el('ul', 'loss-list');
+  private samplesAt = 0;
   private readonly chartsEl = el('div', 'charts');
   private readonly panelsEl = el('div', 'panels');
   private readonly bodyEl = el('div', 'detail-body');
@@ -141,6 +186,9 @@ export class DetailView {
     this.hasNode = false;
     if (entry) this.render(entry.node);
     else this.showWaiting(`Waiting for data from ${id}…`);
+    this.samplesFact.hidden = true;
+    this.lossesEl.hidden = true;
+    void this.loadSamples();
     this.titleEl.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
@@ -179,6 +227,39 @@ export class DetailView {
     if (!this.key) return;
     if (this.hasNode) setText(this.seenEl, formatAgo(this.lastSeen, Date.now()));
     for (const c of this.charts) c.tick();
+    if (Date.now() - this.samplesAt >= SAMPLES_REFRESH_MS) void this.loadSamples();
+  }
+
+  /** The node's sample accounting: shown for nodes that number their samples (edgemon agents). */
+  private async loadSamples(): Promise<void> {
+    const key = this.key;
+    if (!key) return;
+    this.samplesAt = Date.now();
+    let s: NodeSamples | null = null;
+    try {
+      s = parseSamples(await apiFetch<unknown>(`api/nodes/${pathPart(this.group)}/${pathPart(this.id)}/samples`));
+    } catch {
+      return;  // a node the gateway does not know yet (404), or the gateway away: try again later
+    }
+    if (key !== this.key || !s) return;
+    this.samplesFact.hidden = !s.tracked;
+    if (!s.tracked) {
+      this.lossesEl.hidden = true;
+      return;
+    }
+    const parts = [`${s.received.toLocaleString()} received`, `${s.missing.toLocaleString()} missing`];
+    if (s.duplicates > 0) parts.push(`${s.duplicates.toLocaleString()} replayed`);
+    setText(this.samplesEl, parts.join(' · '));
+    this.samplesFact.dataset['tone'] = s.missing > 0 ? 'warn' : '';
+    const shown = s.losses.slice(-MAX_LOSSES_SHOWN).reverse();
+    this.lossesEl.replaceChildren(
+      ...shown.map((l) => {
+        const li = el('li');
+        li.append(el('time', '', new Date(l.at).toLocaleString()), document.createTextNode(` ${l.reason}`));
+        return li;
+      }),
+    );
+    this.lossesEl.hidden = shown.length === 0;
   }
 
   private build(): void {
@@ -213,6 +294,13 @@ export class DetailView {
     fact('Last seen', this.seenEl);
     fact('Uptime 1 h / 24 h / 7 d / 30 d', this.uptimeEl);
     this.uptimeEl.dataset['testid'] = 'detail-uptime';
+    this.samplesFact.append(el('dt', '', 'Samples'), this.samplesEl);
+    this.samplesFact.hidden = true;
+    this.samplesEl.dataset['testid'] = 'detail-samples';
+    facts.append(this.samplesFact);
+    this.lossesEl.dataset['testid'] = 'detail-losses';
+    this.lossesEl.setAttribute('aria-label', 'Recent data losses');
+    this.lossesEl.hidden = true;
 
     const chartsHead = el('div', 'section-head');
     const chartsTitle = el('h2', '', 'History');
@@ -242,7 +330,7 @@ export class DetailView {
 
     const current = el('h2', 'visually-hidden', 'Current values');
     this.staleEl.dataset['testid'] = 'detail-stale';
-    this.bodyEl.append(facts, history, current, this.staleEl, this.panelsEl);
+    this.bodyEl.append(facts, this.lossesEl, history, current, this.staleEl, this.panelsEl);
     this.root.replaceChildren(nav, head, this.reasonEl, this.waitingEl, this.bodyEl);
   }
 

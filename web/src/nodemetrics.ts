@@ -303,6 +303,10 @@ export function groupMetrics(node: FleetNode): Group[] {
   const droppedRow = valueRow('dropped', 'Dropped samples', dropped);
   if (droppedRow && num(dropped) !== null && (num(dropped) ?? 0) > 0) droppedRow.tone = 'warn';
   push(sys, droppedRow);
+  const damaged = get('agent/buffer/damaged');
+  const damagedRow = valueRow('damaged', 'Samples lost to buffer damage', damaged);
+  if (damagedRow && (num(damaged) ?? 0) > 0) damagedRow.tone = 'warn';
+  push(sys, damagedRow);
   push(sys, valueRow('seq', 'Sample number', get('agent/sample_seq')));
   groups.push({ id: 'system', title: 'System & agent', rows: sys });
 

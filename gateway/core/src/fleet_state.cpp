@@ -7,6 +7,14 @@ const MetricSlot* NodeState::find(std::string_view name) const {
   return it == index.end() ? nullptr : &metrics[it->second];
 }
 
+std::optional<std::uint64_t> NodeState::count_at(std::uint32_t slot) const {
+  if (slot >= metrics.size() || !metrics[slot].value) return std::nullopt;
+  const double v = *metrics[slot].value;
+  // Sparkplug carries these as UInt64; a double holds them exactly up to 2^53.
+  if (!(v >= 0) || v > 9007199254740992.0) return std::nullopt;
+  return static_cast<std::uint64_t>(v);
+}
+
 std::string_view NodeState::text(std::string_view name) const {
   const MetricSlot* slot = find(name);
   return slot == nullptr ? std::string_view() : std::string_view(slot->text);
@@ -51,6 +59,7 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
       node.metrics.clear();
       node.index.clear();
       node.aliases.clear();
+      node.seq_slot = node.dropped_slot = node.damaged_slot = NodeState::kNoSlot;
       node.last_seq = msg.seq;
       break;
     case MessageKind::kData:
@@ -100,6 +109,14 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
         fresh.unit = m.unit;
         fresh.type = m.type;
         fresh.key = MetricKey(m.name);  // the one parse of this name for this node
+        if (fresh.key.family() == Family::kAgent) {
+          switch (fresh.key.leaf()) {
+            case Leaf::kSampleSeq: node.seq_slot = pos; break;
+            case Leaf::kBufferDropped: node.dropped_slot = pos; break;
+            case Leaf::kBufferDamaged: node.damaged_slot = pos; break;
+            default: break;
+          }
+        }
         node.index.emplace(std::move(m.name), pos);
         node.metrics.push_back(std::move(fresh));
         ++metric_count_;

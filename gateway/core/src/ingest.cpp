@@ -29,9 +29,14 @@ std::uint64_t IngestStats::rejected_total() const {
   return n;
 }
 
-Ingest::Ingest(IngestConfig config, FleetState& fleet, Aggregator& aggregator, rules::Evaluator& evaluator,
-               const ManagedTargets& managed)
-    : config_(std::move(config)), fleet_(fleet), aggregator_(aggregator), evaluator_(evaluator), managed_(managed) {}
+Ingest::Ingest(IngestConfig config, FleetState& fleet, Aggregator& aggregator, Completeness& completeness,
+               rules::Evaluator& evaluator, const ManagedTargets& managed)
+    : config_(std::move(config)),
+      fleet_(fleet),
+      aggregator_(aggregator),
+      completeness_(completeness),
+      evaluator_(evaluator),
+      managed_(managed) {}
 
 void Ingest::reject(std::string_view reason, std::string_view topic, const Instant& now) {
   auto it = stats_.rejected.find(reason);
@@ -121,6 +126,10 @@ void Ingest::message(std::string_view raw_topic, std::string_view payload, const
     log::warn(kLog, "sequence gap", {{"node", topic->node}, {"group", topic->group}, {"gaps", node.gaps}});
   }
   if (r.needs_rebirth) request_rebirth(*topic, node.key, now, out);
+  if (node.seq_slot != NodeState::kNoSlot && !account(node, kind, r, now, out)) {
+    ++stats_.sample_duplicates;
+    return;
+  }
 
   if (kind == MessageKind::kBirth) aggregator_.node_online(node.key, now_ms);
   if (r.went_offline) aggregator_.node_offline(node.key, now_ms);
@@ -181,6 +190,33 @@ void Ingest::evaluate(NodeState& node, MessageKind kind, const ApplyResult& r, c
     samples_.push_back(rules::Sample{any->key.name(), *any->value, now.wall});
   }
   if (!samples_.empty()) evaluator_.observe_batch(node.key, samples_);
+}
+
+bool Ingest::account(const NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now, Outbox& out) {
+  if (kind == MessageKind::kBirth) {
+    completeness_.birth(node.key, node.count_at(node.seq_slot));
+    return true;
+  }
+  if (kind != MessageKind::kData) return true;
+  const AcceptedSample* seq = nullptr;
+  for (const AcceptedSample& a : r.accepted) {
+    if (a.slot == node.seq_slot) seq = &a;
+  }
+  if (seq == nullptr || !seq->value || !(*seq->value >= 0) || *seq->value > 9007199254740992.0) return true;
+  // The agent's counters as the gateway knows them now (its birth has the latest): they explain
+  // a hole when they grew since the sample before it.
+  const Completeness::Verdict v =
+      completeness_.sample(node.key, static_cast<std::uint64_t>(*seq->value), node.count_at(node.dropped_slot),
+                           node.count_at(node.damaged_slot), now.wall_ms());
+  if (v == Completeness::Verdict::kDuplicate) return false;
+  for (const DataLoss& loss : completeness_.take_losses()) {
+    out.store.events.push_back(StoredEvent{loss.at_ms, loss.node, std::string(kDataLossRule),
+                                           std::string(kDataLossType), "", "loss", loss.describe(), "warning", false});
+    out.alerts_changed = true;
+    evaluator_.observe(loss.node, kMissingMetric,
+                       static_cast<double>(completeness_.missing_within(loss.node, now.wall_ms())), now.wall);
+  }
+  return true;
 }
 
 void Ingest::request_rebirth(const Topic& topic, const std::string& key, const Instant& now, Outbox& out) {
@@ -245,9 +281,12 @@ void Ingest::tick(const Instant& now, Outbox& out) {
   evaluator_.tick(now.wall);
   aggregator_.tick(now.wall_ms());
   drain_alerts(out, nullptr);
+  // A node's data-loss alert ends when its losses are older than the loss window.
+  for (const std::string& node : completeness_.take_expired(now.wall_ms())) evaluator_.observe(node, kMissingMetric, 0.0, now.wall);
   if (now.mono - last_uptime_flush_ >= config_.uptime_flush) {
     last_uptime_flush_ = now.mono;
     out.store.uptime = aggregator_.take_uptime_deltas();
+    out.store.progress = completeness_.take_progress(now.wall_ms());
   }
   if (evaluator_.dirty()) out.store.alert_state = evaluator_.snapshot_json();
   auto notifications = evaluator_.take_notifications();
@@ -282,8 +321,9 @@ void Ingest::broker_back(const Instant& now, Outbox& out) {
   drain_alerts(out, nullptr);
 }
 
-void Ingest::final_state(Outbox& out) {
+void Ingest::final_state(const Instant& now, Outbox& out) {
   out.store.uptime = aggregator_.take_uptime_deltas();
+  out.store.progress = completeness_.take_progress(now.wall_ms());
   if (evaluator_.dirty()) out.store.alert_state = evaluator_.snapshot_json();
 }
 

@@ -31,6 +31,7 @@ void merge_into(WriteBatch& into, WriteBatch&& from) {
   append(into.uptime, from.uptime);
   append(into.node_configs, from.node_configs);
   append(into.rules, from.rules);
+  append(into.progress, from.progress);
   if (from.alert_state) into.alert_state = std::move(from.alert_state);
 }
 

@@ -53,6 +53,10 @@ TEST(MetricKey, AgentAndBoardNames) {
   const MetricKey agent("agent/buffer/dropped");
   EXPECT_EQ(agent.family(), Family::kAgent);
   EXPECT_EQ(agent.leaf_name(), "buffer/dropped");
+  EXPECT_EQ(agent.leaf(), Leaf::kBufferDropped);
+  EXPECT_EQ(MetricKey("agent/sample_seq").leaf(), Leaf::kSampleSeq);
+  EXPECT_EQ(MetricKey("agent/buffer/damaged").leaf(), Leaf::kBufferDamaged);
+  EXPECT_EQ(MetricKey("agent/name").leaf(), Leaf::kOther);
   EXPECT_TRUE(agent.target().empty());
   EXPECT_TRUE(agent.target_id().empty());
 

@@ -54,7 +54,7 @@ class ApiFuzz : public ::testing::Test {
     auto reader = open_sqlite_store(dir_.file("h.db"), o);
     EXPECT_TRUE(reader.ok());
     reader_ = std::make_unique<StoreReader>(std::move(*reader));
-    api_ = std::make_unique<ApiContext>(ApiContext{clock_, fleet_, aggregator_, evaluator_, alerts_, targets_, ingest_,
+    api_ = std::make_unique<ApiContext>(ApiContext{clock_, fleet_, aggregator_, completeness_, evaluator_, alerts_, targets_, ingest_,
                                                    *reader_, 99.9,
                                                    [this](Outbox&& out) {
                                                      ++applied_;
@@ -174,10 +174,11 @@ class ApiFuzz : public ::testing::Test {
   ManualClock clock_{WallTime(std::chrono::milliseconds(1'796'000'000'000))};
   FleetState fleet_;
   Aggregator aggregator_;
+  Completeness completeness_;
   rules::Evaluator evaluator_{rules::RuleSet{}};
   AlertControl alerts_{evaluator_};
   ManagedTargets targets_;
-  Ingest ingest_{IngestConfig{}, fleet_, aggregator_, evaluator_, targets_};
+  Ingest ingest_{IngestConfig{}, fleet_, aggregator_, completeness_, evaluator_, targets_};
   std::unique_ptr<Store> store_;
   std::unique_ptr<StoreReader> reader_;
   std::unique_ptr<ApiContext> api_;

@@ -54,6 +54,7 @@ struct Pipeline {
           rules::RuleSet set;
           set.rules = std::move(extra_rules);
           set.rules.push_back(storage_rule());
+          set.rules.push_back(data_loss_rule());
           return set;
         }()),
         ingest([&] {
@@ -61,7 +62,7 @@ struct Pipeline {
           c.limits = limits;
           c.gateway_node = "_gateway/test";
           return c;
-        }(), fleet, aggregator, evaluator, managed) {}
+        }(), fleet, aggregator, completeness, evaluator, managed) {}
 
   Instant now() const { return Instant::of(clock); }
   std::int64_t now_ms() const { return to_unix_ms(clock.wall()); }
@@ -94,6 +95,7 @@ struct Pipeline {
   ManualClock clock;
   FleetState fleet;
   Aggregator aggregator;
+  Completeness completeness;
   rules::Evaluator evaluator;
   ManagedTargets managed;
   Ingest ingest;
@@ -378,6 +380,75 @@ TEST(Ingest, AliasesFromSmallToHugeResolve) {
   unknown.alias = 5;
   unknown.value = 1;
   EXPECT_EQ(p.data(2, {unknown}).rebirths.size(), 1u) << "an alias the birth did not declare";
+}
+
+Metric seq_metric(std::uint64_t s) { return make_metric("agent/sample_seq", "", static_cast<double>(s), 0, MetricType::kUInt64); }
+Metric dropped_metric(std::uint64_t d) {
+  return make_metric("agent/buffer/dropped", "", static_cast<double>(d), 0, MetricType::kUInt64);
+}
+std::size_t stored_samples(const Outbox& out) {
+  std::size_t n = 0;
+  for (const NodeSamples& s : out.store.samples) n += s.size();
+  return n;
+}
+
+TEST(Ingest, ReplayedSamplesAreCountedNotStoredAgain) {
+  Pipeline p;
+  (void)p.birth({seq_metric(0), dropped_metric(0), cpu(1)});
+  for (std::uint64_t s = 1; s <= 5; ++s) EXPECT_GT(stored_samples(p.data(s, {seq_metric(s), cpu(2)})), 0u);
+  // The agent's confirm window after the host came back: a new session, the same samples again.
+  (void)p.birth({seq_metric(5), dropped_metric(0), cpu(1)});
+  for (std::uint64_t s = 3; s <= 5; ++s) {
+    const Outbox out = p.data(s - 2, {seq_metric(s), cpu(2)});
+    EXPECT_EQ(stored_samples(out), 0u) << s;
+  }
+  EXPECT_GT(stored_samples(p.data(4, {seq_metric(6), cpu(2)})), 0u);
+  EXPECT_EQ(p.ingest.stats().sample_duplicates, 3u);
+  EXPECT_EQ(p.completeness.find("plant/pi-1")->received, 6u);
+  EXPECT_EQ(p.completeness.find("plant/pi-1")->missing, 0u);
+}
+
+TEST(Ingest, AHoleInSampleSeqIsAStoredDataLossEventAndFiresTheLossRule) {
+  Pipeline p;
+  (void)p.tick();
+  (void)p.birth({seq_metric(0), dropped_metric(0), cpu(1)});
+  (void)p.data(1, {seq_metric(1)});
+  // The ring overflowed during an outage: the birth says 7 were dropped, the next sample is 9.
+  (void)p.birth({seq_metric(20), dropped_metric(7), cpu(1)});
+  const Outbox out = p.data(1, {seq_metric(9)});
+  const StoredEvent* loss = nullptr;
+  for (const StoredEvent& e : out.store.events) {
+    if (e.type == "DATA_LOSS" && e.to == "loss") loss = &e;
+  }
+  ASSERT_NE(loss, nullptr);
+  EXPECT_EQ(loss->subject, "plant/pi-1");
+  EXPECT_EQ(loss->rule, "_data_loss");
+  EXPECT_EQ(loss->reason, "sample_seq 2-8 missing (7 samples): 7 dropped by the agent's full buffer");
+  bool firing = false;
+  for (const StoredEvent& e : out.store.events) firing = firing || (e.rule == "_data_loss" && e.to == "firing");
+  EXPECT_TRUE(firing);
+  EXPECT_EQ(p.evaluator.state("plant/pi-1/gateway/samples_missing", "_data_loss"), rules::AlertState::kFiring);
+  // A notification goes out through the normal rules.
+  p.clock.advance(250ms);
+  const Outbox t = p.tick();
+  ASSERT_FALSE(t.notifications.empty());
+  EXPECT_EQ(t.notifications[0].alerts.at(0).type, "DATA_LOSS");
+  // An hour later the alert resolves by itself.
+  p.clock.advance(1h);
+  (void)p.tick();
+  EXPECT_EQ(p.evaluator.state("plant/pi-1/gateway/samples_missing", "_data_loss"), rules::AlertState::kOk);
+}
+
+TEST(Ingest, SampleAccountingIsStoredWithTheUptimeFlush) {
+  Pipeline p;
+  (void)p.tick();
+  (void)p.birth({seq_metric(0), cpu(1)});
+  (void)p.data(1, {seq_metric(1)});
+  p.clock.advance(5s);
+  const Outbox t = p.tick();
+  ASSERT_EQ(t.store.progress.size(), 1u);
+  EXPECT_EQ(t.store.progress[0].node, "plant/pi-1");
+  EXPECT_EQ(t.store.progress[0].high, std::optional<std::uint64_t>(1));
 }
 
 }  // namespace

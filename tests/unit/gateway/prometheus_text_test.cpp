@@ -507,6 +507,27 @@ TEST(GatewayMetrics, RendersASmallGatewayExactly) {
             "# HELP edgemon_clock_steps_total Steps of the wall clock the gateway detected.\n"
             "# TYPE edgemon_clock_steps_total counter\n"
             "edgemon_clock_steps_total 11\n"
+            "# HELP edgemon_samples_tracked_nodes Nodes whose samples are accounted for (agent/sample_seq).\n"
+            "# TYPE edgemon_samples_tracked_nodes gauge\n"
+            "edgemon_samples_tracked_nodes 0\n"
+            "# HELP edgemon_samples_received_total Numbered samples received, each once.\n"
+            "# TYPE edgemon_samples_received_total counter\n"
+            "edgemon_samples_received_total 0\n"
+            "# HELP edgemon_samples_duplicate_total Numbered samples received again (replays) and not stored again.\n"
+            "# TYPE edgemon_samples_duplicate_total counter\n"
+            "edgemon_samples_duplicate_total 0\n"
+            "# HELP edgemon_samples_missing_total Numbered samples that never arrived (holes in agent/sample_seq; DATA_LOSS events).\n"
+            "# TYPE edgemon_samples_missing_total counter\n"
+            "edgemon_samples_missing_total 0\n"
+            "# HELP edgemon_samples_losses_total Holes in agent/sample_seq seen (DATA_LOSS events).\n"
+            "# TYPE edgemon_samples_losses_total counter\n"
+            "edgemon_samples_losses_total 0\n"
+            "# HELP edgemon_samples_late_total Samples that arrived after their hole was reported.\n"
+            "# TYPE edgemon_samples_late_total counter\n"
+            "edgemon_samples_late_total 0\n"
+            "# HELP edgemon_samples_numbering_resets_total Times a node's sample numbering started over (agent state wiped).\n"
+            "# TYPE edgemon_samples_numbering_resets_total counter\n"
+            "edgemon_samples_numbering_resets_total 0\n"
             "# HELP edgemon_nodes Nodes by status.\n"
             "# TYPE edgemon_nodes gauge\n"
             "edgemon_nodes{status=\"UNKNOWN\"} 0\n"
@@ -743,6 +764,13 @@ TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
   s.io_slow_steps = 1039;
   s.ws.watches = 1040;
   s.ws.bad_messages = 1041;
+  s.samples.nodes = 1042;
+  s.samples.received = 1043;
+  s.samples.duplicates = 1044;
+  s.samples.missing = 1045;
+  s.samples.losses = 1046;
+  s.samples.late = 1047;
+  s.samples.resets = 1048;
   s.schema_version = 7;
   s.fleet = fleet_counts(1035, 1036, 1037, 1038);
 
@@ -779,6 +807,13 @@ TEST(GatewayStatusOutputs, HealthAndMetricsShowTheSameCounters) {
       {"/ws/resumes", "edgemon_websocket_resumes_total", 1022},
       {"/ws/watches", "edgemon_websocket_watches_total", 1040},
       {"/ws/bad_messages", "edgemon_websocket_bad_messages_total", 1041},
+      {"/samples/nodes", "edgemon_samples_tracked_nodes", 1042},
+      {"/samples/received", "edgemon_samples_received_total", 1043},
+      {"/samples/duplicates", "edgemon_samples_duplicate_total", 1044},
+      {"/samples/missing", "edgemon_samples_missing_total", 1045},
+      {"/samples/losses", "edgemon_samples_losses_total", 1046},
+      {"/samples/late", "edgemon_samples_late_total", 1047},
+      {"/samples/resets", "edgemon_samples_numbering_resets_total", 1048},
       {"/storage/ok", "edgemon_storage_ok", false},
       {"/storage/committed_rows", "edgemon_storage_committed_rows_total", 1023},
       {"/storage/committed_batches", "edgemon_storage_committed_batches_total", 1024},

@@ -85,9 +85,43 @@ std::vector<std::int64_t> times(const std::vector<SeriesPoint>& pts) {
 TEST_F(SqliteStoreTest, NewDatabaseIsAtTheLatestSchemaVersion) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 6);
+  EXPECT_EQ(store->schema_version(), 7);
   RawDb raw(path_);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "6");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "7");
+}
+
+TEST_F(SqliteStoreTest, SampleProgressIsUpsertedByNodeAndSurvivesReopen) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.progress.push_back(SampleProgress{"plant/pi-1", 41, 40, 3, 2, 1, 0, 1, 7, std::nullopt, 1000});
+    b.progress.push_back(SampleProgress{"plant/pi-2", std::nullopt, 10, 0, 0, 0, 1, 0, std::nullopt, 4, 1000});
+    ASSERT_TRUE(store->write(b).ok());
+    WriteBatch later;
+    later.progress.push_back(SampleProgress{"plant/pi-1", 99, 98, 3, 2, 1, 0, 1, 8, 0, 2000});
+    ASSERT_TRUE(store->write(later).ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto rows = store->sample_progress();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  const SampleProgress& a = (*rows)[0];
+  EXPECT_EQ(a.node, "plant/pi-1");
+  EXPECT_EQ(a.high, std::optional<std::uint64_t>(99));
+  EXPECT_EQ(a.received, 98u);
+  EXPECT_EQ(a.duplicates, 3u);
+  EXPECT_EQ(a.missing, 2u);
+  EXPECT_EQ(a.dropped, std::optional<std::uint64_t>(8));
+  EXPECT_EQ(a.damaged, std::optional<std::uint64_t>(0));
+  EXPECT_EQ(a.updated_ms, 2000);
+  const SampleProgress& b = (*rows)[1];
+  EXPECT_EQ(b.node, "plant/pi-2");
+  EXPECT_FALSE(b.high);
+  EXPECT_EQ(b.resets, 1u);
+  EXPECT_FALSE(b.dropped);
+  EXPECT_EQ(b.damaged, std::optional<std::uint64_t>(4));
 }
 
 TEST_F(SqliteStoreTest, DatabaseIsInWalMode) {
@@ -218,7 +252,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 6);
+  EXPECT_EQ(store->schema_version(), 7);
   auto a = store->query("g", "n", "a", 0, 100, 10);
   ASSERT_TRUE(a.ok());
   ASSERT_EQ(a->size(), 1u);
@@ -245,7 +279,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
   auto s = open_sqlite_store(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr(path_));
-  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (6)"));
+  EXPECT_THAT(s.error().message, HasSubstr("schema version 99 is newer than this gateway (7)"));
   RawDb raw(path_);
   EXPECT_EQ(raw.text("PRAGMA user_version"), "99") << "a refused database is not migrated";
 }
@@ -399,7 +433,7 @@ TEST_F(SqliteStoreV3Test, MigratesAVersion2DatabaseKeepingItsDataAndRollsItUp) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 6);
+  EXPECT_EQ(store->schema_version(), 7);
   auto pts = store->query("plant", "pi-1", "ping/gw/rtt", 0, kDayStart + kDay, 10);
   ASSERT_TRUE(pts.ok());
   EXPECT_EQ(times(*pts), (std::vector<std::int64_t>{kDayStart, kDayStart + 30'000, kDayStart + 60'000}));
@@ -948,7 +982,7 @@ TEST_F(SqliteStoreV3Test, ReaderConnectionSeesTheWritersDataAndCannotWrite) {
   ro.read_only = true;
   auto reader = open_with(ro);
   ASSERT_NE(reader, nullptr);
-  EXPECT_EQ(reader->schema_version(), 6);
+  EXPECT_EQ(reader->schema_version(), 7);
   WriteBatch b = samples("pi-1", {mk("rtt", "ms", 5.0, kDayStart)});
   b.events.push_back(StoredEvent{kDayStart, "plant/pi-1", "r", "T", "ok", "firing", "x", "warning", false});
   b.alert_state = std::string("s");

@@ -98,6 +98,7 @@ class ScriptedStore final : public Store {
   Result<std::vector<UptimeDelta>> uptime_since(std::int64_t) override { return unused().error(); }
   Result<std::vector<NodeConfig>> node_configs() override { return unused().error(); }
   Result<std::vector<StoredRule>> rules() override { return unused().error(); }
+  Result<std::vector<SampleProgress>> sample_progress() override { return unused().error(); }
   Result<std::vector<DailyReport>> daily_reports(std::string_view, std::string_view) override {
     return unused().error();
   }

@@ -40,6 +40,10 @@ enum class Leaf : std::uint8_t {
   kStatusCode, // HTTP status / gRPC serving status
   kCertDays,   // days until the TLS certificate expires
   kAnswers,    // DNS: answers received
+  // The agent's own (family kAgent):
+  kSampleSeq,      // "agent/sample_seq": the sample's number, +1 per sample, never reused
+  kBufferDropped,  // "agent/buffer/dropped": samples lost to a full ring, total
+  kBufferDamaged,  // "agent/buffer/damaged": samples lost to a damaged ring file, total
 };
 
 struct LeafSpec {

@@ -76,6 +76,7 @@ class Gateway {
   // core: the typed state and the pipeline over it
   FleetState fleet_;
   Aggregator aggregator_;
+  Completeness completeness_;
   rules::Evaluator evaluator_;
   AlertControl alerts_;
   ManagedTargets targets_;

@@ -161,6 +161,22 @@ constexpr const char* kMigrations[] = {
       SELECT DISTINCT r.node_id, d.minute_ms FROM rollup_dirty d JOIN series r ON r.id = d.series_id;
     DROP TABLE rollup_dirty;
     )sql",
+    // v7: each node's sample accounting (gateway/core/completeness.h), kept across restarts.
+    R"sql(
+    CREATE TABLE sample_progress (
+      node TEXT PRIMARY KEY,
+      high INTEGER,
+      received INTEGER NOT NULL,
+      duplicates INTEGER NOT NULL,
+      missing INTEGER NOT NULL,
+      late INTEGER NOT NULL,
+      resets INTEGER NOT NULL,
+      losses INTEGER NOT NULL,
+      dropped INTEGER,
+      damaged INTEGER,
+      updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 constexpr int kBlocksVersion = 6;
 

@@ -186,6 +186,31 @@ Result<std::vector<StoredRule>> SqliteStore::rules() {
   return out;
 }
 
+Result<std::vector<SampleProgress>> SqliteStore::sample_progress() {
+  Query q(stmt("SELECT node, high, received, duplicates, missing, late, resets, losses, dropped, damaged, updated_ms "
+               "FROM sample_progress ORDER BY node"));
+  if (!q) return error("prepare sample progress").error();
+  std::vector<SampleProgress> out;
+  int rc = 0;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    SampleProgress p;
+    p.node = q.text(0);
+    if (!q.null(1)) p.high = q.u64(1);
+    p.received = q.u64(2);
+    p.duplicates = q.u64(3);
+    p.missing = q.u64(4);
+    p.late = q.u64(5);
+    p.resets = q.u64(6);
+    p.losses = q.u64(7);
+    if (!q.null(8)) p.dropped = q.u64(8);
+    if (!q.null(9)) p.damaged = q.u64(9);
+    p.updated_ms = q.i64(10);
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) return error("sample progress").error();
+  return out;
+}
+
 Result<std::vector<UptimeDelta>> SqliteStore::uptime_since(std::int64_t since_ms) {
   Query q(stmt("SELECT subject, hour_ms, good, total FROM uptime WHERE hour_ms >= ? ORDER BY subject, hour_ms"));
   if (!q) return error("prepare uptime").error();

@@ -390,6 +390,7 @@ class SqliteStore final : public Store {
   Result<std::optional<std::string>> alert_state() override;
   Result<std::vector<NodeConfig>> node_configs() override;
   Result<std::vector<StoredRule>> rules() override;
+  Result<std::vector<SampleProgress>> sample_progress() override;
   Result<std::vector<UptimeDelta>> uptime_since(std::int64_t since_ms) override;
   Result<std::vector<DailyReport>> daily_reports(std::string_view from_day, std::string_view to_day) override;
 

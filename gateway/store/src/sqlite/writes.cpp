@@ -112,6 +112,20 @@ Status SqliteStore::write_rows(const WriteBatch& batch) {
     if (!r.removed) q.bind(2, r.body).bind(3, r.updated_ms);
     if (q.step() != SQLITE_DONE) return error("save rule");
   }
+  for (const SampleProgress& p : batch.progress) {
+    Query q(stmt("INSERT INTO sample_progress(node, high, received, duplicates, missing, late, resets, losses, dropped, "
+                 "damaged, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(node) DO UPDATE SET "
+                 "high = excluded.high, received = excluded.received, duplicates = excluded.duplicates, "
+                 "missing = excluded.missing, late = excluded.late, resets = excluded.resets, losses = excluded.losses, "
+                 "dropped = excluded.dropped, damaged = excluded.damaged, updated_ms = excluded.updated_ms"));
+    if (!q) return error("prepare sample progress");
+    q.bind(1, p.node).bind(3, p.received).bind(4, p.duplicates).bind(5, p.missing).bind(6, p.late);
+    q.bind(7, p.resets).bind(8, p.losses).bind(11, p.updated_ms);
+    if (p.high) q.bind(2, *p.high); else q.bind_null(2);
+    if (p.dropped) q.bind(9, *p.dropped); else q.bind_null(9);
+    if (p.damaged) q.bind(10, *p.damaged); else q.bind_null(10);
+    if (q.step() != SQLITE_DONE) return error("save sample progress");
+  }
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include "edgemon/gateway/api/status.h"
 #include "edgemon/gateway/core/aggregator.h"
 #include "edgemon/gateway/core/alert_control.h"
+#include "edgemon/gateway/core/completeness.h"
 #include "edgemon/gateway/core/fleet_state.h"
 #include "edgemon/gateway/core/ingest.h"
 #include "edgemon/gateway/core/managed_targets.h"
@@ -22,6 +23,7 @@ struct ApiContext {
   const Clock& clock;
   const FleetState& fleet;
   const Aggregator& aggregator;
+  const Completeness& completeness;
   const rules::Evaluator& evaluator;
   AlertControl& alerts;
   ManagedTargets& targets;
@@ -53,7 +55,7 @@ void add_api_routes(Router& router, ApiContext& api);
 
 // Resources, one file each.
 void add_status_routes(Router& router, ApiContext& api);     // /api/health, /metrics
-void add_nodes_routes(Router& router, ApiContext& api);      // /api/nodes, /api/nodes/{g}/{n}, /api/fleet
+void add_nodes_routes(Router& router, ApiContext& api);      // /api/nodes, /api/nodes/{g}/{n}[/samples], /api/fleet
 void add_targets_routes(Router& router, ApiContext& api);    // /api/targets, /api/nodes/{g}/{n}/targets[/{host}]
 void add_history_routes(Router& router, ApiContext& api);    // /api/history, /api/reports
 void add_alerts_routes(Router& router, ApiContext& api);     // /api/alerts, /api/events, /api/incidents

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "edgemon/gateway/core/aggregator.h"
+#include "edgemon/gateway/core/completeness.h"
 #include "edgemon/gateway/core/ingest.h"
 #include "edgemon/gateway/store/store_writer.h"
 
@@ -49,6 +50,7 @@ struct GatewayStatus {
   bool mqtt_connected = false;
   std::uint64_t nodes = 0;
   IngestStats ingest;
+  Completeness::Totals samples;  // agent/sample_seq accounting over every node
   std::uint64_t restore_failures = 0;
   std::uint64_t alerts_active = 0;
   std::uint64_t rules = 0;

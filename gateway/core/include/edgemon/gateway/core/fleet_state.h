@@ -96,8 +96,16 @@ struct NodeState {
   std::shared_ptr<const SeriesNames> names;
   std::unordered_map<std::string, std::uint32_t> index;     // name -> position in metrics
   AliasTable aliases;  // alias -> position in metrics (or kRefusedSlot)
+  // Positions of the agent's accounting metrics (agent/sample_seq, agent/buffer/dropped,
+  // agent/buffer/damaged; see completeness.h), kNoSlot when the node has not declared them.
+  std::uint32_t seq_slot = kNoSlot;
+  std::uint32_t dropped_slot = kNoSlot;
+  std::uint32_t damaged_slot = kNoSlot;
 
   static constexpr std::uint32_t kRefusedSlot = 0xffffffffu;
+  static constexpr std::uint32_t kNoSlot = 0xfffffffdu;
+  // The value of the metric at `slot` as an unsigned count, nullopt when absent or not a count.
+  std::optional<std::uint64_t> count_at(std::uint32_t slot) const;
 
   const MetricSlot* find(std::string_view name) const;
   // The text value of a string metric, "" when absent.

@@ -6,13 +6,15 @@
 //     admission   topic, size, caps per account / group / fleet (IngestLimits) -> reject(reason)
 //     decode      Sparkplug B or JSON (common/telemetry.h)                       -> reject(reason)
 //     fleet state seq, aliases, typed metric slots (fleet_state.h)               -> rebirths
+//     completeness agent/sample_seq accounting (completeness.h): a replay of a sample already
+//                 received stops here (counted); a hole -> DATA_LOSS event + the loss rule
 //     aggregate   uptime, rolling windows, node status (aggregator.h)
 //     rules       the evaluator, fed each live message's whole node state (rules/evaluator.h)
 //     alerts      events/incidents -> store rows; firing alerts -> node status; status changes
 //     effects     samples + events -> Outbox::store, changed nodes -> Outbox::nodes,
 //                 managed targets pending for a born node -> Outbox::commands
-//   tick()        every 250 ms: rules' time-based decisions, aggregation, uptime and alert state
-//                 to store, notifications
+//   tick()        every 250 ms: rules' time-based decisions, aggregation, uptime, sample
+//                 accounting and alert state to store, notifications
 //
 // Time: intervals (rebirth throttle, uptime flush, storage sample, reject log) use Instant::mono;
 // wall time only names moments. A step of the wall clock is detected (ClockSteps) and handed to
@@ -33,6 +35,7 @@
 
 #include "edgemon/common/telemetry.h"
 #include "edgemon/gateway/core/aggregator.h"
+#include "edgemon/gateway/core/completeness.h"
 #include "edgemon/gateway/core/fleet_state.h"
 #include "edgemon/gateway/core/instant.h"
 #include "edgemon/gateway/core/managed_targets.h"
@@ -80,6 +83,7 @@ struct IngestStats {
   std::uint64_t duplicates = 0;
   std::uint64_t gaps = 0;
   std::uint64_t rebirth_requests = 0;
+  std::uint64_t sample_duplicates = 0;  // replays of samples already received (completeness.h): not stored again
   // Metric names refused by a cap (the message itself is accepted, its other metrics kept).
   std::uint64_t metrics_refused_node_cap = 0;   // limits.max_metrics_per_node
   std::uint64_t metrics_refused_fleet_cap = 0;  // limits.max_metrics_total
@@ -117,8 +121,8 @@ struct Outbox {
 class Ingest {
  public:
   // The stages are owned by the caller (the API reads them); Ingest feeds them.
-  Ingest(IngestConfig config, FleetState& fleet, Aggregator& aggregator, rules::Evaluator& evaluator,
-         const ManagedTargets& managed);
+  Ingest(IngestConfig config, FleetState& fleet, Aggregator& aggregator, Completeness& completeness,
+         rules::Evaluator& evaluator, const ManagedTargets& managed);
 
   void message(std::string_view topic, std::string_view payload, const Instant& now, Outbox& out);
   void tick(const Instant& now, Outbox& out);
@@ -129,8 +133,8 @@ class Ingest {
   // downtime nor silence (Aggregator::broker_lost, rules::Evaluator::broker_lost).
   void broker_lost(const Instant& now, Outbox& out);
   void broker_back(const Instant& now, Outbox& out);
-  // What a clean stop must still store: uptime counts and the alert state.
-  void final_state(Outbox& out);
+  // What a clean stop must still store: uptime counts, sample accounting and the alert state.
+  void final_state(const Instant& now, Outbox& out);
 
   bool storage_ok() const { return storage_ok_; }
   const IngestStats& stats() const { return stats_; }
@@ -151,10 +155,13 @@ class Ingest {
   // Returns whether the status of `skip_key` changed (its change is the caller's).
   bool drain_alerts(Outbox& out, const std::string* skip_key);
   void request_rebirth(const Topic& topic, const std::string& key, const Instant& now, Outbox& out);
+  // Sample accounting of a message from a node that numbers its samples; false: a duplicate.
+  bool account(const NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now, Outbox& out);
 
   IngestConfig config_;
   FleetState& fleet_;
   Aggregator& aggregator_;
+  Completeness& completeness_;
   rules::Evaluator& evaluator_;
   const ManagedTargets& managed_;
   IngestStats stats_;

@@ -106,6 +106,21 @@ struct StoredRule {
   bool removed = false;
 };
 
+// A node's sample accounting (gateway/core/completeness.h), kept so it survives a restart.
+struct SampleProgress {
+  std::string node;  // "<group>/<node>"
+  std::optional<std::uint64_t> high;  // highest agent/sample_seq received (none: nothing since a reset)
+  std::uint64_t received = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t late = 0;
+  std::uint64_t resets = 0;
+  std::uint64_t losses = 0;
+  std::optional<std::uint64_t> dropped;  // the agent's buffer counters at `high`
+  std::optional<std::uint64_t> damaged;
+  std::int64_t updated_ms = 0;
+};
+
 struct WriteBatch {
   std::vector<NodeSamples> samples;
   std::vector<StoredEvent> events;
@@ -114,11 +129,13 @@ struct WriteBatch {
   std::optional<std::string> alert_state;  // opaque blob; replaces the stored one
   std::vector<NodeConfig> node_configs;    // upserts by node
   std::vector<StoredRule> rules;           // upserts or removals by name, in order
+  std::vector<SampleProgress> progress;    // upserts by node
 
-  // Sample metrics + events + incidents + uptime deltas + node configs + rules (+1 for alert_state).
+  // Sample metrics + events + incidents + uptime deltas + node configs + rules + progress rows
+  // (+1 for alert_state).
   std::size_t rows() const {
     std::size_t n = events.size() + incidents.size() + uptime.size() + node_configs.size() + rules.size() +
-                    (alert_state ? 1 : 0);
+                    progress.size() + (alert_state ? 1 : 0);
     for (const NodeSamples& s : samples) n += s.size();
     return n;
   }
@@ -204,6 +221,8 @@ class Store {
   virtual Result<std::vector<NodeConfig>> node_configs() = 0;
   // Every rule added through the API, by name.
   virtual Result<std::vector<StoredRule>> rules() = 0;
+  // Every node's sample accounting, by node.
+  virtual Result<std::vector<SampleProgress>> sample_progress() = 0;
   // Uptime rows with hour_ms >= since_ms, ordered by (subject, hour_ms): seeds in-memory uptime
   // windows at start.
   virtual Result<std::vector<UptimeDelta>> uptime_since(std::int64_t since_ms) = 0;
