@@ -89,10 +89,17 @@ Status Agent::start() {
   const std::string ring_path = buffer_path(config_);
   std::error_code fs_error;
   std::filesystem::create_directories(std::filesystem::path(ring_path).parent_path(), fs_error);
-  auto ring = DiskRing::open({ring_path, config_.buffer_capacity, config_.buffer_fsync,
-                              to_ms(config_.buffer_fsync_interval_s)});
+  DiskRing::Options ro;
+  ro.path = ring_path;
+  ro.capacity = config_.buffer_capacity;
+  ro.fsync = config_.buffer_fsync;
+  ro.fsync_interval = to_ms(config_.buffer_fsync_interval_s);
+  ro.sequence_path = sequence_path(config_);
+  std::filesystem::create_directories(std::filesystem::path(ro.sequence_path).parent_path(), fs_error);
+  auto ring = DiskRing::open(ro);
   if (!ring) return ring.error();
   ring_ = std::move(*ring);
+  cursor_ = ring_->begin();
 
   load_persisted_remote();
 
@@ -194,6 +201,8 @@ std::vector<Metric> Agent::current_metrics(std::int64_t now_ms, bool for_birth) 
   if (for_birth) seq = ring_->next_seq() == 0 ? std::nullopt : std::optional<double>(static_cast<double>(ring_->next_seq() - 1));
   metrics.push_back(make_metric("agent/sample_seq", "", seq, now_ms, MetricType::kUInt64));
   metrics.push_back(make_metric("agent/buffer/dropped", "", static_cast<double>(dropped()), now_ms, MetricType::kUInt64));
+  metrics.push_back(make_metric("agent/buffer/damaged", "", static_cast<double>(ring_->stats().damaged), now_ms,
+                                MetricType::kUInt64));
   metrics.push_back(make_metric("agent/buffer/records", "", static_cast<double>(ring_->size()), now_ms, MetricType::kUInt64));
   if (!config_.name.empty()) {  // the display name: any text, shown by the dashboard as text
     Metric name = make_metric("agent/name", "", std::nullopt, now_ms, MetricType::kString);
@@ -221,8 +230,8 @@ void Agent::publish_birth(MonoTime now) {
                                                  to_unix_ms(clock_.wall()), bd_seq_.load(), now);
   seq_ = 0;
   birth.seq = seq_;
-  // The in-flight record (if any) belongs to the previous session's numbering: resend it.
-  in_flight_.reset();
+  // A new session: what the last one sent is not proven to have reached the host.
+  rewind();
   Status s = mqtt_->publish(topic(MessageKind::kBirth), encode(config_.encoding, birth), 1, false);
   if (!s) {
     log::warn(kLog, "NBIRTH not sent", {{"error", s.error().message}});
@@ -235,49 +244,96 @@ void Agent::publish_birth(MonoTime now) {
                                       {"buffered", ring_->size()}});
 }
 
-// Delivers the ring's records in order: one QoS 1 publish in flight, popped when acknowledged.
+void Agent::rewind() {
+  in_flight_.reset();  // its record belongs to the previous session's numbering: sent again
+  unconfirmed_.clear();
+  cursor_ = ring_->begin();
+}
+
+void Agent::forget_evicted() {
+  // A full ring drops its oldest records, which may be in the confirm window: the broker had them.
+  while (!unconfirmed_.empty() && (ring_->empty() || unconfirmed_.front().seq < ring_->front_seq())) {
+    unconfirmed_.pop_front();
+    ++evicted_but_delivered_;
+  }
+}
+
+std::optional<MonoTime> Agent::next_confirm() const {
+  if (unconfirmed_.empty() || !can_send()) return std::nullopt;
+  return unconfirmed_.front().acked + to_ms(config_.buffer_confirm_after_s);
+}
+
+void Agent::confirm(MonoTime now) {
+  if (!can_send()) return;  // the host is away (or we are): nothing is proven, everything stays
+  const auto after = to_ms(config_.buffer_confirm_after_s);
+  while (!unconfirmed_.empty() && now - unconfirmed_.front().acked >= after) {
+    const std::uint64_t seq = unconfirmed_.front().seq;
+    unconfirmed_.pop_front();
+    // Done with the ring up to `seq`: it, and records before it that could not be sent (undecodable).
+    while (!ring_->empty() && ring_->front_seq() <= seq) {
+      if (Status s = ring_->pop_front(); !s) {
+        log::error(kLog, "buffer pop failed", {{"error", s.error().message}});
+        return;
+      }
+    }
+  }
+}
+
+// Sends the ring's records in order, one QoS 1 publish in flight; an acknowledged record joins the
+// confirm window (confirm()).
 void Agent::pump(MonoTime now) {
   for (int budget = 0; budget < 256; ++budget) {
     if (in_flight_) {
       const Delivery::State st = in_flight_->state();
       if (st == Delivery::State::kPending) return;
       in_flight_.reset();
-      if (st == Delivery::State::kFailed) return;  // stays at the front; retried next session
+      if (st == Delivery::State::kFailed) return;  // stays in the ring; sent again next session
       ++delivered_;
-      // A full ring may have evicted the in-flight record meanwhile (it was counted as dropped):
-      // pop only if the front is still the record that was sent.
-      if (!ring_->empty() && ring_->front_seq() == in_flight_record_) {
-        if (Status s = ring_->pop_front(); !s) log::error(kLog, "buffer pop failed", {{"error", s.error().message}});
+      if (ring_->empty() || ring_->front_seq() > in_flight_record_) {
+        ++evicted_but_delivered_;  // a full ring evicted it while in flight, yet the broker has it
       } else {
-        ++evicted_but_delivered_;  // counted as dropped by the ring, yet the broker has it
+        unconfirmed_.push_back(Sent{in_flight_record_, now});
       }
+      cursor_ = in_flight_next_;
+      confirm(now);
     }
-    if (!can_send() || !birth_sent_ || ring_->empty()) return;
-    auto record = ring_->front();
-    if (!record) {
-      log::error(kLog, "buffer record unreadable; skipping it", {{"error", record.error().message}});
-      (void)ring_->pop_front();
+    if (!can_send() || !birth_sent_) return;
+    auto next = ring_->read(cursor_);
+    if (!next && next.error().code == ErrorCode::kNotFound) {
+      if (ring_->empty() || cursor_.seq >= ring_->next_seq()) return;  // everything is sent
+      cursor_ = ring_->begin();  // the cursor's record was evicted: go on from the oldest
       continue;
     }
-    auto msg = decode_sparkplug(record->payload, MessageKind::kData);
+    if (!next) {
+      // Unreadable: drop it and what is before it (those were sent already) rather than stall.
+      log::error(kLog, "buffer record unreadable; skipping it", {{"error", next.error().message}, {"seq", cursor_.seq}});
+      while (!ring_->empty() && ring_->front_seq() <= cursor_.seq) {
+        if (!ring_->pop_front()) break;
+      }
+      unconfirmed_.clear();  // all before the cursor: popped with it
+      cursor_ = ring_->begin();
+      continue;
+    }
+    auto& [record, after] = *next;
+    auto msg = decode_sparkplug(record.payload, MessageKind::kData);
     if (!msg) {
-      log::error(kLog, "buffer record undecodable; skipping it", {{"error", msg.error().message}});
-      (void)ring_->pop_front();
+      log::error(kLog, "buffer record undecodable; skipping it", {{"error", msg.error().message}, {"seq", record.seq}});
+      cursor_ = after;
       continue;
     }
     // Samples that waited in the buffer (offline, or older than two intervals) are historical.
     const bool stale = to_unix_ms(clock_.wall()) - msg->timestamp_ms > 2 * to_ms(config_.interval_s).count();
-    const bool historical = (record->flags & kStoredWhileOffline) != 0 || stale;
+    const bool historical = (record.flags & kStoredWhileOffline) != 0 || stale;
     for (Metric& m : msg->metrics) m.historical = historical;
     telemetry_.assign_aliases(msg->metrics);
     msg->seq = seq_;
     auto delivery = mqtt_->publish_tracked(topic(MessageKind::kData), encode(config_.encoding, *msg), 1);
     if (!delivery) return;  // disconnected; the record stays
     in_flight_ = std::move(*delivery);
-    in_flight_record_ = record->seq;
+    in_flight_record_ = record.seq;
+    in_flight_next_ = after;
     seq_ = (seq_ + 1) % 256;
   }
-  (void)now;
 }
 
 void Agent::handle_commands() {
@@ -406,6 +462,7 @@ void Agent::finish_cycle(MonoTime now) {
     ++buffer_failures_;
     log::error(kLog, "cannot buffer sample", {{"error", s.error().message}, {"failures", buffer_failures_}});
   }
+  forget_evicted();
 }
 
 int Agent::run(int stop_fd) {
@@ -437,6 +494,7 @@ int Agent::run(int stop_fd) {
     if (engine_->take_round_complete()) finish_cycle(now);
     if (can_send() && need_birth_.exchange(false)) publish_birth(now);
     pump(now);
+    confirm(now);
     ring_->sync_if_due(now);
     if (watchdog && now >= next_watchdog) {
       sd_notify(0, "WATCHDOG=1");
@@ -445,6 +503,7 @@ int Agent::run(int stop_fd) {
 
     MonoTime wake_at = next_cycle;
     if (auto d = engine_->next_deadline()) wake_at = std::min(wake_at, *d);
+    if (auto d = next_confirm()) wake_at = std::min(wake_at, *d);
     if (watchdog) wake_at = std::min(wake_at, next_watchdog);
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - clock_.mono());
     const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 60'000));

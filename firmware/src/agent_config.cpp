@@ -83,6 +83,7 @@ Result<AgentConfig> read_agent_config(ConfigReader& r) {
     r.add_error("buffer.fsync", "must be \"always\", \"interval\" or \"never\"");
   }
   c.buffer_fsync_interval_s = r.get_double("buffer.fsync_interval", c.buffer_fsync_interval_s, 0.1, 3600);
+  c.buffer_confirm_after_s = r.get_double("buffer.confirm_after", c.buffer_confirm_after_s, 0, 3600);
 
   c.board = board::read_board_config(r);
   if (Status s = r.finish(); !s) return s.error();
@@ -110,6 +111,8 @@ Result<AgentConfig> apply_remote_config(const AgentConfig& base, std::string_vie
   if (Status s = validate(c); !s) return s.error();
   return c;
 }
+
+std::string sequence_path(const AgentConfig& c) { return c.state_dir + "/sample-seq"; }
 
 std::string buffer_path(const AgentConfig& c) {
   if (!c.buffer_path.empty()) return c.buffer_path;

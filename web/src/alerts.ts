@@ -354,7 +354,9 @@ export class AlertsView implements Page {
         const tr = el('tr');
         tr.dataset['testid'] = 'event';
         const change = el('td', 'nowrap');
-        change.append(el('span', `state-${r.to === 'firing' ? 'down' : r.to === 'ok' ? 'up' : ''}`, `${r.from} → ${r.to}`));
+        // A transition "ok → firing"; an occurrence (a DATA_LOSS hole) has no "from": just what happened.
+        const tone = r.to === 'firing' || r.to === 'loss' ? 'down' : r.to === 'ok' ? 'up' : '';
+        change.append(el('span', `state-${tone}`, r.from ? `${r.from} → ${r.to}` : r.to));
         if (r.suppressed) {
           change.append(document.createTextNode(' '), el('span', 'pill', 'silenced'));
         }

@@ -51,42 +51,61 @@ std::string DataLoss::describe() const {
   return out;
 }
 
-void Completeness::record_loss(const std::string& key, NodeRecord& r, Hole hole, std::optional<std::uint64_t> dropped,
-                               std::optional<std::uint64_t> damaged, std::int64_t now_ms) {
-  DataLoss loss;
-  loss.node = key;
-  loss.first = hole.first;
-  loss.last = hole.last;
-  loss.at_ms = now_ms;
-  loss.overflow = growth(r.dropped, dropped, loss.count());
-  loss.damaged = growth(r.damaged, damaged, loss.count() - loss.overflow);
-  const std::uint64_t n = loss.count();
-  r.counts.missing += n;
-  totals_.missing += n;
-  ++r.counts.losses;
-  ++totals_.losses;
-  r.holes.push_back(hole);
-  if (r.holes.size() > config_.max_holes) r.holes.erase(r.holes.begin());
-  log::warn(kLog, "data loss", {{"node", key}, {"first", loss.first}, {"last", loss.last}, {"missing", n},
-                                {"overflow", loss.overflow}, {"damaged", loss.damaged}});
-  r.recent.push_back(loss);
-  r.expired = false;
-  if (r.recent.size() > config_.max_recent) r.recent.pop_front();
-  losses_.push_back(std::move(loss));
+void Completeness::settle_node(const std::string& key, NodeRecord& r, std::int64_t now_ms) {
+  constexpr std::uint64_t kAll = ~std::uint64_t{0};
+  std::uint64_t overflow = growth(r.dropped, r.now_dropped, kAll);
+  std::uint64_t damaged = growth(r.damaged, r.now_damaged, kAll);
+  for (Hole& h : r.holes) {
+    if (h.reported) continue;
+    h.reported = true;
+    DataLoss loss;
+    loss.node = key;
+    loss.first = h.first;
+    loss.last = h.last;
+    loss.at_ms = now_ms;
+    loss.overflow = std::min(overflow, loss.count());
+    overflow -= loss.overflow;
+    loss.damaged = std::min(damaged, loss.count() - loss.overflow);
+    damaged -= loss.damaged;
+    ++r.counts.losses;
+    ++totals_.losses;
+    log::warn(kLog, "data loss", {{"node", key}, {"first", loss.first}, {"last", loss.last}, {"missing", loss.count()},
+                                  {"overflow", loss.overflow}, {"damaged", loss.damaged}});
+    r.recent.push_back(loss);
+    if (r.recent.size() > config_.max_recent) r.recent.pop_front();
+    r.expired = false;
+    losses_.push_back(std::move(loss));
+  }
+  r.dropped = r.now_dropped;
+  r.damaged = r.now_damaged;
+  r.dirty = true;
+}
+
+bool Completeness::pending(const NodeRecord& r) {
+  for (const Hole& h : r.holes) {
+    if (!h.reported) return true;
+  }
+  return false;
 }
 
 Completeness::Verdict Completeness::sample(std::string_view node, std::uint64_t seq, std::optional<std::uint64_t> dropped,
-                                           std::optional<std::uint64_t> damaged, std::int64_t now_ms) {
+                                           std::optional<std::uint64_t> damaged, bool live, std::int64_t now_ms) {
   auto it = nodes_.find(node);
   if (it == nodes_.end()) {
     it = nodes_.emplace(std::string(node), NodeRecord{}).first;
     ++totals_.nodes;
+    it->second.dropped = dropped;  // the first settled point
+    it->second.damaged = damaged;
   }
   NodeRecord& r = it->second;
   NodeCounts& c = r.counts;
   r.dirty = true;
+  if (dropped) r.now_dropped = dropped;
+  if (damaged) r.now_damaged = damaged;
+  Verdict verdict = Verdict::kNew;
   if (c.high && seq <= *c.high) {
     // Below the high mark: a late sample that fills (part of) a hole, or one already received.
+    verdict = Verdict::kDuplicate;
     for (auto h = r.holes.begin(); h != r.holes.end(); ++h) {
       if (seq < h->first || seq > h->last) continue;
       if (h->first == h->last) {
@@ -96,7 +115,8 @@ Completeness::Verdict Completeness::sample(std::string_view node, std::uint64_t 
       } else if (seq == h->last) {
         --h->last;
       } else {
-        const Hole upper{seq + 1, h->last};
+        Hole upper = *h;
+        upper.first = seq + 1;
         h->last = seq - 1;
         r.holes.insert(h + 1, upper);
         if (r.holes.size() > config_.max_holes) r.holes.erase(r.holes.begin());
@@ -107,19 +127,47 @@ Completeness::Verdict Completeness::sample(std::string_view node, std::uint64_t 
       if (totals_.missing > 0) --totals_.missing;
       ++c.late;
       ++totals_.late;
-      return Verdict::kLate;
+      verdict = Verdict::kLate;
+      break;
     }
-    ++c.duplicates;
-    ++totals_.duplicates;
-    return Verdict::kDuplicate;
+    if (verdict == Verdict::kDuplicate) {
+      ++c.duplicates;
+      ++totals_.duplicates;
+      return verdict;
+    }
+  } else {
+    if (c.high && seq > *c.high + 1) {
+      const std::uint64_t n = seq - 1 - *c.high;
+      r.holes.push_back(Hole{*c.high + 1, seq - 1, false, now_ms});
+      if (r.holes.size() > config_.max_holes) r.holes.erase(r.holes.begin());
+      c.missing += n;
+      totals_.missing += n;
+    }
+    c.high = seq;
+    ++c.received;
+    ++totals_.received;
   }
-  if (c.high && seq > *c.high + 1) record_loss(it->first, r, Hole{*c.high + 1, seq - 1}, dropped, damaged, now_ms);
-  c.high = seq;
-  ++c.received;
-  ++totals_.received;
-  if (dropped) r.dropped = dropped;
-  if (damaged) r.damaged = damaged;
-  return Verdict::kNew;
+  // A live sample: the backlog has drained, what the agent lost is in its counters now.
+  if (live) {
+    if (pending(r)) {
+      settle_node(it->first, r, now_ms);
+    } else {
+      r.dropped = r.now_dropped;
+      r.damaged = r.now_damaged;
+    }
+  }
+  return verdict;
+}
+
+void Completeness::settle(std::int64_t now_ms) {
+  for (auto& [key, r] : nodes_) {
+    for (const Hole& h : r.holes) {
+      if (!h.reported && now_ms - h.seen_ms >= config_.settle.count()) {
+        settle_node(key, r, now_ms);
+        break;
+      }
+    }
+  }
 }
 
 void Completeness::birth(std::string_view node, std::optional<std::uint64_t> last) {
@@ -135,6 +183,8 @@ void Completeness::birth(std::string_view node, std::optional<std::uint64_t> las
   r.holes.clear();
   r.dropped.reset();
   r.damaged.reset();
+  r.now_dropped.reset();
+  r.now_damaged.reset();
   ++r.counts.resets;
   ++totals_.resets;
   r.dirty = true;
@@ -189,8 +239,8 @@ void Completeness::restore(const std::vector<SampleProgress>& rows) {
     r.counts.late = p.late;
     r.counts.resets = p.resets;
     r.counts.losses = p.losses;
-    r.dropped = p.dropped;
-    r.damaged = p.damaged;
+    r.dropped = r.now_dropped = p.dropped;
+    r.damaged = r.now_damaged = p.damaged;
     totals_.received += p.received;
     totals_.duplicates += p.duplicates;
     totals_.missing += p.missing;

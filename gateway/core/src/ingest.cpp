@@ -204,11 +204,16 @@ bool Ingest::account(const NodeState& node, MessageKind kind, const ApplyResult&
   }
   if (seq == nullptr || !seq->value || !(*seq->value >= 0) || *seq->value > 9007199254740992.0) return true;
   // The agent's counters as the gateway knows them now (its birth has the latest): they explain
-  // a hole when they grew since the sample before it.
+  // the holes that settle (completeness.h).
   const Completeness::Verdict v =
       completeness_.sample(node.key, static_cast<std::uint64_t>(*seq->value), node.count_at(node.dropped_slot),
-                           node.count_at(node.damaged_slot), now.wall_ms());
+                           node.count_at(node.damaged_slot), r.live, now.wall_ms());
   if (v == Completeness::Verdict::kDuplicate) return false;
+  report_losses(now, out);
+  return true;
+}
+
+void Ingest::report_losses(const Instant& now, Outbox& out) {
   for (const DataLoss& loss : completeness_.take_losses()) {
     out.store.events.push_back(StoredEvent{loss.at_ms, loss.node, std::string(kDataLossRule),
                                            std::string(kDataLossType), "", "loss", loss.describe(), "warning", false});
@@ -216,7 +221,6 @@ bool Ingest::account(const NodeState& node, MessageKind kind, const ApplyResult&
     evaluator_.observe(loss.node, kMissingMetric,
                        static_cast<double>(completeness_.missing_within(loss.node, now.wall_ms())), now.wall);
   }
-  return true;
 }
 
 void Ingest::request_rebirth(const Topic& topic, const std::string& key, const Instant& now, Outbox& out) {
@@ -281,7 +285,10 @@ void Ingest::tick(const Instant& now, Outbox& out) {
   evaluator_.tick(now.wall);
   aggregator_.tick(now.wall_ms());
   drain_alerts(out, nullptr);
-  // A node's data-loss alert ends when its losses are older than the loss window.
+  // Holes that waited too long for a live sample are reported; a node's data-loss alert ends when
+  // its losses are older than the loss window.
+  completeness_.settle(now.wall_ms());
+  report_losses(now, out);
   for (const std::string& node : completeness_.take_expired(now.wall_ms())) evaluator_.observe(node, kMissingMetric, 0.0, now.wall);
   if (now.mono - last_uptime_flush_ >= config_.uptime_flush) {
     last_uptime_flush_ = now.mono;

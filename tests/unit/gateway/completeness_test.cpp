@@ -11,9 +11,15 @@ using V = Completeness::Verdict;
 constexpr std::int64_t kT = 1'796'000'000'000;
 const std::string kNode = "plant/pi-1";
 
+// A live sample (the agent's backlog has drained): holes settle at once.
 V feed(Completeness& c, std::uint64_t seq, std::optional<std::uint64_t> dropped = 0,
        std::optional<std::uint64_t> damaged = 0, std::int64_t at = kT) {
-  return c.sample(kNode, seq, dropped, damaged, at);
+  return c.sample(kNode, seq, dropped, damaged, /*live=*/true, at);
+}
+// A replayed sample from the agent's buffer.
+V replay(Completeness& c, std::uint64_t seq, std::optional<std::uint64_t> dropped = 0,
+         std::optional<std::uint64_t> damaged = 0, std::int64_t at = kT) {
+  return c.sample(kNode, seq, dropped, damaged, /*live=*/false, at);
 }
 
 TEST(Completeness, ConsecutiveSamplesAreReceivedAndNothingIsMissing) {
@@ -88,6 +94,73 @@ TEST(Completeness, ACounterThatGrewMoreThanTheHoleExplainsOnlyTheHole) {
   EXPECT_EQ(losses[0].count(), 10u);
   EXPECT_EQ(losses[0].overflow, 10u);
   EXPECT_EQ(losses[0].unexplained(), 0u);
+}
+
+TEST(Completeness, HolesSettleWhenTheBacklogHasDrainedWithEveryDropTheAgentCountedMeanwhile) {
+  Completeness c;
+  feed(c, 24, 0, 0);  // live, before a broker outage
+  // The outage overflowed the ring; the birth announced 234 drops, but while the still-full ring
+  // drains, new samples evict 2 more (260, 261) before they are sent.
+  EXPECT_EQ(replay(c, 259, 234, 0), V::kNew);  // hole 25..258 seen, not yet reported
+  EXPECT_EQ(c.find(kNode)->missing, 234u);
+  EXPECT_TRUE(c.take_losses().empty());
+  EXPECT_EQ(replay(c, 262, 234, 0), V::kNew);  // hole 260..261
+  EXPECT_EQ(replay(c, 263, 236, 0), V::kNew);
+  EXPECT_TRUE(c.take_losses().empty());
+  EXPECT_EQ(feed(c, 264, 237, 0), V::kNew);  // live again (237: the record in flight at the outage)
+  const auto losses = c.take_losses();
+  ASSERT_EQ(losses.size(), 2u);
+  EXPECT_EQ(losses[0].first, 25u);
+  EXPECT_EQ(losses[0].overflow, 234u);
+  EXPECT_EQ(losses[1].first, 260u);
+  EXPECT_EQ(losses[1].overflow, 2u);
+  EXPECT_EQ(c.find(kNode)->losses, 2u);
+  // The next hole starts from the counters as they were when these settled.
+  feed(c, 266, 237, 0);
+  const auto next = c.take_losses();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].unexplained(), 1u);
+}
+
+TEST(Completeness, ADamagedRingsCountIsNotUsedUpBySamplesThatArriveBeforeTheHole) {
+  Completeness c;
+  for (std::uint64_t s = 0; s <= 30; ++s) feed(c, s, 0, 0);
+  // Restart after damage: the birth says 60 were lost; salvaged samples 31..44 arrive (new to the
+  // gateway) before the hole 45..104 shows.
+  for (std::uint64_t s = 31; s <= 44; ++s) EXPECT_EQ(replay(c, s, 0, 60), V::kNew);
+  EXPECT_EQ(replay(c, 105, 0, 60), V::kNew);
+  EXPECT_EQ(feed(c, 106, 0, 60), V::kNew);
+  const auto losses = c.take_losses();
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_EQ(losses[0].count(), 60u);
+  EXPECT_EQ(losses[0].damaged, 60u);
+}
+
+TEST(Completeness, AHoleFilledBeforeItSettlesIsNeverReported) {
+  Completeness c;
+  feed(c, 0);
+  replay(c, 3);
+  EXPECT_EQ(replay(c, 1), V::kLate);
+  EXPECT_EQ(replay(c, 2), V::kLate);
+  feed(c, 4);
+  EXPECT_TRUE(c.take_losses().empty());
+  EXPECT_EQ(c.find(kNode)->missing, 0u);
+  EXPECT_EQ(c.find(kNode)->losses, 0u);
+}
+
+TEST(Completeness, WithoutALiveSampleHolesSettleAfterTheSettleTime) {
+  Completeness::Config cfg;
+  cfg.settle = std::chrono::seconds(60);
+  Completeness c(cfg);
+  feed(c, 0, 0, 0, kT);
+  replay(c, 10, 9, 0, kT + 1000);
+  c.settle(kT + 59'000);
+  EXPECT_TRUE(c.take_losses().empty());
+  c.settle(kT + 61'000);
+  const auto losses = c.take_losses();
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_EQ(losses[0].overflow, 9u);
+  EXPECT_EQ(losses[0].at_ms, kT + 61'000);
 }
 
 TEST(Completeness, UnknownCountersExplainNothing) {
@@ -182,9 +255,9 @@ TEST(Completeness, ProgressRowsRoundTripAndAccountingContinuesAfterARestart) {
   EXPECT_EQ(after.totals().missing, 4u);
   EXPECT_EQ(after.totals().nodes, 1u);
   // The agent replays its window: what the gateway had is a duplicate; then a ring overflow of 5.
-  EXPECT_EQ(after.sample(kNode, 24, 2, 0, kT), V::kDuplicate);
-  EXPECT_EQ(after.sample(kNode, 26, 2, 0, kT), V::kNew);
-  EXPECT_EQ(after.sample(kNode, 32, 7, 0, kT), V::kNew);
+  EXPECT_EQ(after.sample(kNode, 24, 2, 0, true, kT), V::kDuplicate);
+  EXPECT_EQ(after.sample(kNode, 26, 2, 0, true, kT), V::kNew);
+  EXPECT_EQ(after.sample(kNode, 32, 7, 0, true, kT), V::kNew);
   const auto losses = after.take_losses();
   ASSERT_EQ(losses.size(), 1u);
   EXPECT_EQ(losses[0].first, 27u);
@@ -193,10 +266,10 @@ TEST(Completeness, ProgressRowsRoundTripAndAccountingContinuesAfterARestart) {
 
 TEST(Completeness, NodesAreTrackedApart) {
   Completeness c;
-  c.sample("g/a", 0, 0, 0, kT);
-  c.sample("g/b", 7, 0, 0, kT);
-  c.sample("g/a", 1, 0, 0, kT);
-  c.sample("g/b", 8, 0, 0, kT);
+  c.sample("g/a", 0, 0, 0, true, kT);
+  c.sample("g/b", 7, 0, 0, true, kT);
+  c.sample("g/a", 1, 0, 0, true, kT);
+  c.sample("g/b", 8, 0, 0, true, kT);
   EXPECT_TRUE(c.take_losses().empty());
   EXPECT_EQ(c.totals().nodes, 2u);
   EXPECT_EQ(c.totals().received, 4u);

@@ -1,10 +1,17 @@
 // The agent: one thread, one poll() loop. Each interval it samples the board's sensors and pings
 // its targets; the sample becomes an NDATA record (report by exception) in the on-disk ring, and
-// the ring is drained in order to the broker, one acknowledged QoS 1 publish at a time. So a
+// the ring is sent in order to the broker, one acknowledged QoS 1 publish at a time. So a
 // broker outage, an absent primary host or a crash loses nothing: records wait in the ring and
 // are replayed with is_historical. NBIRTH follows every (re)connect, every "online" STATE of the
 // primary host and every "Node Control/Rebirth" command; NDEATH is the MQTT will and is also sent
 // on a clean stop. Talks to systemd (READY, WATCHDOG, STOPPING).
+//
+// The confirm window (docs/protocol.md "Completeness", ADR 0010): the broker's acknowledgement
+// does not prove that the primary host got a record (a host stalled past its keepalive loses what
+// the broker queued for its clean session). A sent record stays in the ring until the host has
+// been online for buffer.confirm_after since the broker acknowledged it; every new session (a
+// reconnect, the host coming back, a rebirth) sends the unconfirmed records again from the ring.
+// The gateway drops the ones it already has by their agent/sample_seq.
 #pragma once
 
 #include <atomic>
@@ -12,6 +19,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "edgemon/board/sampler.h"
@@ -47,14 +55,21 @@ class Agent {
   void finish_cycle(MonoTime now);
   void publish_birth(MonoTime now);
   void pump(MonoTime now);
+  // Pops the records the host has had long enough (the confirm window).
+  void confirm(MonoTime now);
+  // Sends the ring from its oldest record again: a new session cannot rely on the last one.
+  void rewind();
+  // Records a full ring evicted from the confirm window (the broker had them): not "dropped".
+  void forget_evicted();
+  std::optional<MonoTime> next_confirm() const;
   void handle_commands();
   // Validates and applies a remote configuration; on success persists it in the state dir.
   // Either way the outcome is published as agent/config/version and agent/config/status.
   void apply_remote(const std::string& toml, const std::string& version, bool persist);
   void load_persisted_remote();
   bool can_send() const;
-  // Samples lost to a full buffer: the ring's count less records it evicted while they were in
-  // flight and that the broker then acknowledged.
+  // Samples lost to a full buffer: the ring's count less records it evicted after the broker had
+  // them (in flight, or in the confirm window).
   std::uint64_t dropped() const;
   void wake();
   std::vector<Metric> current_metrics(std::int64_t now_ms, bool for_birth = false) const;
@@ -77,8 +92,15 @@ class Agent {
   std::atomic<std::uint8_t> offered_bd_seq_{0};  // in the will of the connect attempt under way
   bool birth_sent_ = false;                 // NBIRTH sent in the current session
   std::uint64_t seq_ = 0;                   // next Sparkplug seq
-  std::shared_ptr<Delivery> in_flight_;     // the ring's front record, being delivered
+  std::shared_ptr<Delivery> in_flight_;     // the record at cursor_, being delivered
   std::uint64_t in_flight_record_ = 0;       // its seq in the ring
+  DiskRing::Cursor cursor_;                 // the next record to send
+  DiskRing::Cursor in_flight_next_;         // the cursor after the in-flight record
+  struct Sent {
+    std::uint64_t seq = 0;
+    MonoTime acked{};
+  };
+  std::deque<Sent> unconfirmed_;            // acknowledged by the broker, in ring order
 
   std::mutex commands_mutex_;
   std::deque<std::string> commands_;        // raw NCMD payloads from Paho's thread

@@ -50,9 +50,17 @@ struct AgentConfig {
   std::size_t buffer_capacity = 4 * 1024 * 1024;
   DiskRing::Fsync buffer_fsync = DiskRing::Fsync::kInterval;
   double buffer_fsync_interval_s = 5;
+  // A record leaves the ring only when the primary host has stayed reachable this long after the
+  // broker acknowledged it (the confirm window, docs/protocol.md "Completeness"); every new
+  // session replays the unconfirmed records. Must exceed 1.5 x the host's MQTT keepalive plus its
+  // history commit delay. 0: records leave on the broker's acknowledgement.
+  double buffer_confirm_after_s = 60;
 };
 
 std::string buffer_path(const AgentConfig& config);
+// The ring's sequence file (DiskRing::Options::sequence_path): in the state directory, apart from
+// the ring, so sample numbers survive a damaged or deleted ring file.
+std::string sequence_path(const AgentConfig& config);
 
 // Reads every key of the config (see docs/config.md). Errors: kInvalidArgument listing each bad
 // key with file:line.

@@ -7,9 +7,8 @@
 // Per node the gateway keeps the highest number received and the recent holes below it:
 //
 //   sample(seq)   seq == high + 1        the next sample
-//                 seq  > high + 1        a hole [high + 1, seq - 1]: DATA_LOSS, with the part
-//                                        the agent's counters explain (their growth since the
-//                                        sample before the hole) named as overflow / damage
+//                 seq  > high + 1        a hole [high + 1, seq - 1]: counted missing at once,
+//                                        reported (DATA_LOSS) when it settles (below)
 //                 seq <= high, in a hole a late sample: the hole shrinks, `missing` goes down
 //                 seq <= high, otherwise a duplicate (a replay of something already stored):
 //                                        the caller drops it, so history holds every sample once
@@ -17,9 +16,15 @@
 //                 numbering started over (state wiped, new install): tracking restarts, counted
 //                 in `resets`, nothing is called missing or duplicate across the reset.
 //
-// A hole is reported once, when it is seen; the agent sends its buffer in order, so a hole stays
-// a hole (a late sample is corrected for in the counts, the event stands). Nodes that never send
-// sample_seq are not tracked.
+// Settling. The agent's counters say how many samples it lost, not which: a full ring keeps
+// dropping its oldest records while it drains, and a birth or a sample can announce drops whose
+// hole arrives later (or earlier). So holes are reported once the backlog has drained — at the
+// node's next live (not historical) sample, or Config::settle after the first unreported hole
+// (tick()). Then the counters' growth since the last settled point (the last live sample without
+// a pending hole) is handed to the pending holes, oldest first, each taking at most its own size:
+// overflow first, then damage; the rest is "not delivered". A hole filled by late samples before
+// it settles is never reported. A reported hole stays reported (a late sample corrects the counts,
+// the event stands). Nodes that never send sample_seq are not tracked.
 //
 // Persistence: progress() rows (per node: high, counts, the agent's counters at `high`) are stored
 // by the caller every few seconds and restored at start, so the accounting continues across a
@@ -74,6 +79,7 @@ class Completeness {
     std::size_t max_holes = 16;                                       // per node
     std::size_t max_recent = 64;                                      // per node
     std::chrono::milliseconds loss_window = std::chrono::hours(1);    // for samples_missing
+    std::chrono::milliseconds settle = std::chrono::seconds(60);      // longest wait for a live sample
   };
   enum class Verdict { kNew, kDuplicate, kLate };
 
@@ -84,7 +90,7 @@ class Completeness {
     std::uint64_t missing = 0;          // in holes (late samples taken off)
     std::uint64_t late = 0;
     std::uint64_t resets = 0;
-    std::uint64_t losses = 0;           // holes reported
+    std::uint64_t losses = 0;           // holes reported (DATA_LOSS events)
   };
   struct Totals {
     std::uint64_t received = 0;
@@ -99,14 +105,17 @@ class Completeness {
   Completeness() : Completeness(Config{}) {}
   explicit Completeness(Config config) : config_(config) {}
 
-  // A sample of `node` numbered `seq`; `dropped` / `damaged`: the agent's buffer counters as of
-  // this sample (nullopt when the node does not report them).
+  // A sample of `node` numbered `seq`; `dropped` / `damaged`: the agent's buffer counters as the
+  // gateway knows them now (nullopt when the node does not report them); `live`: the sample is
+  // current (not a replay from the agent's buffer).
   Verdict sample(std::string_view node, std::uint64_t seq, std::optional<std::uint64_t> dropped,
-                 std::optional<std::uint64_t> damaged, std::int64_t now_ms);
+                 std::optional<std::uint64_t> damaged, bool live, std::int64_t now_ms);
+  // Reports the holes that waited longer than Config::settle for a live sample.
+  void settle(std::int64_t now_ms);
   // A birth that declares agent/sample_seq; `last` is its value (nullopt: no sample yet).
   void birth(std::string_view node, std::optional<std::uint64_t> last);
 
-  // Holes seen since the last call, in order.
+  // Holes settled since the last call, in order.
   std::vector<DataLoss> take_losses() { return std::exchange(losses_, {}); }
   // Samples of `node` found missing within the loss window before `now_ms`.
   std::uint64_t missing_within(std::string_view node, std::int64_t now_ms) const;
@@ -128,18 +137,23 @@ class Completeness {
   struct Hole {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
+    bool reported = false;
+    std::int64_t seen_ms = 0;
   };
   struct NodeRecord {
     NodeCounts counts;
-    std::optional<std::uint64_t> dropped;  // the agent's counters at `high`
+    std::optional<std::uint64_t> dropped;  // the agent's counters at the last settled point
     std::optional<std::uint64_t> damaged;
+    std::optional<std::uint64_t> now_dropped;  // ... as last known
+    std::optional<std::uint64_t> now_damaged;
     std::vector<Hole> holes;  // below high, oldest first
     std::deque<DataLoss> recent;  // the last max_recent losses (missing_within() counts those in the window)
     bool dirty = false;
     bool expired = true;  // no loss within the window (take_expired() reported it)
   };
-  void record_loss(const std::string& key, NodeRecord& r, Hole hole, std::optional<std::uint64_t> dropped,
-                   std::optional<std::uint64_t> damaged, std::int64_t now_ms);
+  static bool pending(const NodeRecord& r);
+  // Reports every unreported hole of the node, handing them the counters' growth.
+  void settle_node(const std::string& key, NodeRecord& r, std::int64_t now_ms);
 
   Config config_;
   std::map<std::string, NodeRecord, std::less<>> nodes_;

@@ -157,6 +157,8 @@ class Ingest {
   void request_rebirth(const Topic& topic, const std::string& key, const Instant& now, Outbox& out);
   // Sample accounting of a message from a node that numbers its samples; false: a duplicate.
   bool account(const NodeState& node, MessageKind kind, const ApplyResult& r, const Instant& now, Outbox& out);
+  // Settled holes -> DATA_LOSS events and the loss rule's sample.
+  void report_losses(const Instant& now, Outbox& out);
 
   IngestConfig config_;
   FleetState& fleet_;
