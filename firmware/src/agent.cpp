@@ -155,6 +155,7 @@ Status Agent::start() {
     if (Status s = bd_file_->store(taken); !s) {
       log::warn(kLog, "cannot persist bdSeq", {{"path", bd_file_->path()}, {"error", s.error().message}});
     }
+    need_rewind_.store(true);
     need_birth_.store(true);
     wake();
   });
@@ -230,8 +231,15 @@ void Agent::publish_birth(MonoTime now) {
                                                  to_unix_ms(clock_.wall()), bd_seq_.load(), now);
   seq_ = 0;
   birth.seq = seq_;
-  // A new session: what the last one sent is not proven to have reached the host.
-  rewind();
+  if (need_rewind_.exchange(false)) {
+    // A new connection, the host back, or the host asking: what was sent before is not proven to
+    // have reached it. Send the ring again from its oldest record (the confirm window first).
+    rewind();
+  } else if (in_flight_) {
+    // A birth of our own (a new metric set): only the record in flight belongs to the old numbering.
+    in_flight_.reset();
+    cursor_ = in_flight_at_;
+  }
   Status s = mqtt_->publish(topic(MessageKind::kBirth), encode(config_.encoding, birth), 1, false);
   if (!s) {
     log::warn(kLog, "NBIRTH not sent", {{"error", s.error().message}});
@@ -331,6 +339,7 @@ void Agent::pump(MonoTime now) {
     if (!delivery) return;  // disconnected; the record stays
     in_flight_ = std::move(*delivery);
     in_flight_record_ = record.seq;
+    in_flight_at_ = cursor_;
     in_flight_next_ = after;
     seq_ = (seq_ + 1) % 256;
   }
@@ -357,6 +366,7 @@ void Agent::handle_commands() {
       const bool was = host_online_.exchange(online);
       if (online && !was) {
         log::info(kLog, "primary host online", {{"host", config_.primary_host}});
+        need_rewind_.store(true);
         need_birth_.store(true);  // Sparkplug: a host coming online gets fresh births
       } else if (!online && was) {
         log::warn(kLog, "primary host offline; buffering", {{"host", config_.primary_host}});
@@ -374,6 +384,7 @@ void Agent::handle_commands() {
     for (const Metric& m : cmd->metrics) {
       if (m.name == kRebirthMetric && m.value && *m.value != 0.0) {
         log::info(kLog, "rebirth requested");
+        need_rewind_.store(true);
         need_birth_.store(true);
       } else if (m.name == kConfigMetric && m.type == MetricType::kString) {
         config = &m;

@@ -121,6 +121,16 @@ std::string agent_toml(const std::string& extra_buffer = "") {
   return "[telemetry]\nprimary_host = \"edgemon-gateway\"\n[buffer]\n" + extra_buffer;
 }
 
+// Every sample the gateway counts missing for `node` is in a reported loss (the holes settled).
+bool all_reported(TestFleet& fleet, const std::string& node) {
+  const json j = samples_of(fleet, node);
+  std::uint64_t in_events = 0;
+  if (j.is_object()) {
+    for (const json& l : j["recent_losses"]) in_events += l.value("count", std::uint64_t{0});
+  }
+  return in_events == u64(j, "missing");
+}
+
 // The highest sample number the gateway has received from `node`.
 std::uint64_t high(TestFleet& fleet, const std::string& node) { return u64(samples_of(fleet, node), "high"); }
 
@@ -138,6 +148,7 @@ TEST(Completeness, GatewayStoppedFortySecondsLosesNothingWithTheWindowAndReports
   // Both agents catch up; the one without the window has a hole that stays.
   ASSERT_TRUE(eventually([&] { return high(fleet, "cw-on") >= resumed_on + 40 && high(fleet, "cw-off") >= resumed_on + 40; }, 90s))
       << fleet.logs();
+  EXPECT_TRUE(eventually([&] { return all_reported(fleet, "cw-off"); }, 70s)) << samples_of(fleet, "cw-off").dump();
   std::this_thread::sleep_for(3s);  // the history writer commits
 
   // With the window: every number from the first to the last is stored, once.
@@ -184,8 +195,10 @@ TEST(Completeness, RingOverflowIsADataLossEventNamingTheOverflowCount) {
   fleet.broker().stop();
   std::this_thread::sleep_for(20s);  // ~400 samples at 20 Hz: more than 64 KiB of records
   fleet.broker().restart();
-  ASSERT_TRUE(eventually([&] { return u64(samples_of(fleet, "ring-small"), "losses") >= 1; }, 60s)) << fleet.logs();
-  std::this_thread::sleep_for(5s);  // drained; live again
+  // The holes are reported once they settle (completeness.h): every missing sample is in an event.
+  const auto reported = [&] { return u64(samples_of(fleet, "ring-small"), "missing") > 0 && all_reported(fleet, "ring-small"); };
+  ASSERT_TRUE(eventually(reported, 90s)) << samples_of(fleet, "ring-small").dump() << fleet.logs();
+  std::this_thread::sleep_for(2s);
 
   const json s = samples_of(fleet, "ring-small");
   const std::set<std::uint64_t> have = stored_seqs(fleet, "ring-small");
@@ -201,10 +214,15 @@ TEST(Completeness, RingOverflowIsADataLossEventNamingTheOverflowCount) {
     if (m["name"] == "agent/buffer/dropped" && m["value"].is_number()) dropped = static_cast<std::uint64_t>(m["value"].get<double>());
   }
   EXPECT_GT(dropped, 0u) << "the ring was expected to overflow";
-  // Every missing sample is one the agent dropped, and the events say so. (The one record in flight
-  // when the broker went away may have arrived although the agent counts it: at most one more.)
-  EXPECT_EQ(overflow, lost_total) << s.dump();
-  EXPECT_TRUE(dropped == lost_total || dropped == lost_total + 1) << "dropped " << dropped << ", missing " << lost_total;
+  // Every missing sample is one the agent dropped, and the events say so — up to the few the broker
+  // had acknowledged but not yet passed to the gateway when it stopped: the full ring then evicted
+  // them from the confirm window, so nobody had them, and the agent (which counts only what it
+  // never sent) cannot say; the gateway reports those as "not delivered". The record in flight
+  // when the broker went away may have arrived although the agent counts it: at most one more.
+  EXPECT_LE(overflow, lost_total) << s.dump();
+  EXPECT_LE(lost_total - overflow, 3u) << s.dump();
+  EXPECT_LE(dropped, lost_total + 1) << "dropped " << dropped << ", missing " << lost_total;
+  EXPECT_EQ(std::min(dropped, lost_total), overflow) << "the events name what the agent counted: " << s.dump();
   const std::vector<json> events = loss_events(fleet, "ring-small");
   ASSERT_FALSE(events.empty());
   EXPECT_NE(events.back()["reason"].get<std::string>().find("dropped by the agent's full buffer"), std::string::npos)
@@ -329,6 +347,9 @@ TEST(Completeness, DamagedBufferKeepsIntactRecordsReportsTheExactLossAndNeverReu
   }
   std::this_thread::sleep_for(3s);
 
+  for (const AgentOptions& a : agents) {
+    EXPECT_TRUE(eventually([&] { return all_reported(fleet, a.node_id); }, 70s)) << samples_of(fleet, a.node_id).dump();
+  }
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const std::string& id = agents[i].node_id;
     SCOPED_TRACE(std::string(to_string(kinds[i])) + " (" + id + ")");

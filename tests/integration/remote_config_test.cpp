@@ -20,7 +20,8 @@ std::optional<std::string> text_of(const std::vector<ReceivedMessage>& messages,
   for (const ReceivedMessage& r : messages) {
     if (r.topic.node != node) continue;
     for (const Metric& m : r.message.metrics) {
-      if (m.name == metric) v = m.text;
+      // Historical values (the agent's buffer sent again) describe the past, not the current state.
+      if (m.name == metric && !m.historical) v = m.text;
     }
   }
   return v;

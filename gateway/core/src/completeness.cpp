@@ -81,11 +81,11 @@ void Completeness::settle_node(const std::string& key, NodeRecord& r, std::int64
   r.dirty = true;
 }
 
-bool Completeness::pending(const NodeRecord& r) {
+std::optional<std::int64_t> Completeness::pending_since(const NodeRecord& r) {
   for (const Hole& h : r.holes) {
-    if (!h.reported) return true;
+    if (!h.reported) return h.seen_ms;
   }
-  return false;
+  return std::nullopt;
 }
 
 Completeness::Verdict Completeness::sample(std::string_view node, std::uint64_t seq, std::optional<std::uint64_t> dropped,
@@ -149,8 +149,8 @@ Completeness::Verdict Completeness::sample(std::string_view node, std::uint64_t 
   }
   // A live sample: the backlog has drained, what the agent lost is in its counters now.
   if (live) {
-    if (pending(r)) {
-      settle_node(it->first, r, now_ms);
+    if (const auto since = pending_since(r)) {
+      if (now_ms - *since >= config_.settle_min.count()) settle_node(it->first, r, now_ms);
     } else {
       r.dropped = r.now_dropped;
       r.damaged = r.now_damaged;
@@ -159,14 +159,19 @@ Completeness::Verdict Completeness::sample(std::string_view node, std::uint64_t 
   return verdict;
 }
 
+bool Completeness::received(std::string_view node, std::uint64_t seq) const {
+  const auto it = nodes_.find(node);
+  if (it == nodes_.end() || !it->second.counts.high || seq > *it->second.counts.high) return false;
+  for (const Hole& h : it->second.holes) {
+    if (seq >= h.first && seq <= h.last) return false;
+  }
+  return true;
+}
+
 void Completeness::settle(std::int64_t now_ms) {
   for (auto& [key, r] : nodes_) {
-    for (const Hole& h : r.holes) {
-      if (!h.reported && now_ms - h.seen_ms >= config_.settle.count()) {
-        settle_node(key, r, now_ms);
-        break;
-      }
-    }
+    const auto since = pending_since(r);
+    if (since && now_ms - *since >= config_.settle.count()) settle_node(key, r, now_ms);
   }
 }
 

@@ -153,6 +153,19 @@ ApplyResult FleetState::apply(const Topic& topic, TelemetryMessage&& msg, std::i
   return r;
 }
 
+std::optional<std::uint64_t> FleetState::sample_seq_in(const Topic& topic, const TelemetryMessage& msg) const {
+  const NodeState* node = find(topic.group, topic.node);
+  if (node == nullptr || node->seq_slot == NodeState::kNoSlot || !node->birth_seen) return std::nullopt;
+  for (const Metric& m : msg.metrics) {
+    const bool is_seq = m.name.empty() ? (m.alias && node->aliases.find(*m.alias) == node->seq_slot)
+                                       : m.name == node->metrics[node->seq_slot].key.name();
+    if (!is_seq) continue;
+    if (!m.value || !(*m.value >= 0) || *m.value > 9007199254740992.0) return std::nullopt;
+    return static_cast<std::uint64_t>(*m.value);
+  }
+  return std::nullopt;
+}
+
 const NodeState* FleetState::find(std::string_view group, std::string_view id) const {
   std::string key;
   key.reserve(group.size() + 1 + id.size());

@@ -107,6 +107,16 @@ void Ingest::message(std::string_view raw_topic, std::string_view payload, const
 
   const std::int64_t now_ms = now.wall_ms();
   const MessageKind kind = decoded->kind;
+  // A replay of a sample already received (the agent's confirm window) changes nothing but the
+  // Sparkplug seq: its metrics are not applied, stored or evaluated (completeness.h).
+  std::optional<std::uint64_t> replayed;
+  if (kind == MessageKind::kData) {
+    const auto s = fleet_.sample_seq_in(*topic, *decoded);
+    if (s && completeness_.received(key_.assign(topic->group).append("/").append(topic->node), *s)) {
+      replayed = s;
+      decoded->metrics.clear();
+    }
+  }
   ApplyResult r = fleet_.apply(*topic, std::move(*decoded), now_ms);
   if (r.duplicate) {
     ++stats_.duplicates;
@@ -126,6 +136,11 @@ void Ingest::message(std::string_view raw_topic, std::string_view payload, const
     log::warn(kLog, "sequence gap", {{"node", topic->node}, {"group", topic->group}, {"gaps", node.gaps}});
   }
   if (r.needs_rebirth) request_rebirth(*topic, node.key, now, out);
+  if (replayed) {
+    (void)completeness_.sample(node.key, *replayed, std::nullopt, std::nullopt, false, now_ms);  // counts it
+    ++stats_.sample_duplicates;
+    return;
+  }
   if (node.seq_slot != NodeState::kNoSlot && !account(node, kind, r, now, out)) {
     ++stats_.sample_duplicates;
     return;
@@ -139,9 +154,13 @@ void Ingest::message(std::string_view raw_topic, std::string_view payload, const
     NodeSamples rows(node.group, node.id);
     rows.names = node.names;
     rows.values.reserve(r.accepted.size());
+    const bool birth = kind == MessageKind::kBirth;
     for (const AcceptedSample& a : r.accepted) {
       const MetricSlot& slot = node.metrics[a.slot];
       observations_.push_back(Observation{&slot.key, a.value, a.ts_ms});
+      // A birth's agent/sample_seq is the last number assigned, not a sample: history keeps the
+      // numbers of the samples received, each once (completeness.h).
+      if (birth && a.slot == node.seq_slot) continue;
       rows.values.push_back(SampleValue{a.slot, a.value.has_value(), a.value.value_or(0.0), a.ts_ms});
     }
     aggregator_.observe(node.key, observations_, r.live, now_ms);

@@ -11,7 +11,14 @@ using V = Completeness::Verdict;
 constexpr std::int64_t kT = 1'796'000'000'000;
 const std::string kNode = "plant/pi-1";
 
-// A live sample (the agent's backlog has drained): holes settle at once.
+// Holes settle at the first live sample (no minimum wait) unless a test says otherwise.
+Completeness::Config immediate() {
+  Completeness::Config c;
+  c.settle_min = std::chrono::milliseconds(0);
+  return c;
+}
+
+// A live sample (the agent's backlog has drained): holes settle.
 V feed(Completeness& c, std::uint64_t seq, std::optional<std::uint64_t> dropped = 0,
        std::optional<std::uint64_t> damaged = 0, std::int64_t at = kT) {
   return c.sample(kNode, seq, dropped, damaged, /*live=*/true, at);
@@ -23,7 +30,7 @@ V replay(Completeness& c, std::uint64_t seq, std::optional<std::uint64_t> droppe
 }
 
 TEST(Completeness, ConsecutiveSamplesAreReceivedAndNothingIsMissing) {
-  Completeness c;
+  Completeness c(immediate());
   for (std::uint64_t s = 100; s < 110; ++s) EXPECT_EQ(feed(c, s), V::kNew);
   const auto* n = c.find(kNode);
   ASSERT_NE(n, nullptr);
@@ -35,7 +42,7 @@ TEST(Completeness, ConsecutiveSamplesAreReceivedAndNothingIsMissing) {
 }
 
 TEST(Completeness, AReplayOfReceivedSamplesIsADuplicate) {
-  Completeness c;
+  Completeness c(immediate());
   for (std::uint64_t s = 0; s <= 50; ++s) feed(c, s);
   // The agent's confirm window replays 40..50, then goes on with 51.
   for (std::uint64_t s = 40; s <= 50; ++s) EXPECT_EQ(feed(c, s), V::kDuplicate) << s;
@@ -46,7 +53,7 @@ TEST(Completeness, AReplayOfReceivedSamplesIsADuplicate) {
 }
 
 TEST(Completeness, AHoleIsOneLossWithItsExactRangeAndNoReasonWhenTheAgentLostNothing) {
-  Completeness c;
+  Completeness c(immediate());
   for (std::uint64_t s = 0; s <= 50; ++s) feed(c, s);
   EXPECT_EQ(feed(c, 66, 0, 0, kT + 40'000), V::kNew);
   const auto losses = c.take_losses();
@@ -64,7 +71,7 @@ TEST(Completeness, AHoleIsOneLossWithItsExactRangeAndNoReasonWhenTheAgentLostNot
 }
 
 TEST(Completeness, TheAgentsCountersNameOverflowAndDamage) {
-  Completeness c;
+  Completeness c(immediate());
   feed(c, 9, 3, 1);
   // 474 dropped by a full ring: the counter grew by exactly that.
   feed(c, 484, 3 + 474, 1);
@@ -84,7 +91,7 @@ TEST(Completeness, TheAgentsCountersNameOverflowAndDamage) {
 }
 
 TEST(Completeness, ACounterThatGrewMoreThanTheHoleExplainsOnlyTheHole) {
-  Completeness c;
+  Completeness c(immediate());
   feed(c, 0, 0, 0);
   // The agent dropped 30 records, 20 of which the gateway had already received (they were in its
   // confirm window): the hole is 10, all explained.
@@ -97,7 +104,7 @@ TEST(Completeness, ACounterThatGrewMoreThanTheHoleExplainsOnlyTheHole) {
 }
 
 TEST(Completeness, HolesSettleWhenTheBacklogHasDrainedWithEveryDropTheAgentCountedMeanwhile) {
-  Completeness c;
+  Completeness c(immediate());
   feed(c, 24, 0, 0);  // live, before a broker outage
   // The outage overflowed the ring; the birth announced 234 drops, but while the still-full ring
   // drains, new samples evict 2 more (260, 261) before they are sent.
@@ -123,7 +130,7 @@ TEST(Completeness, HolesSettleWhenTheBacklogHasDrainedWithEveryDropTheAgentCount
 }
 
 TEST(Completeness, ADamagedRingsCountIsNotUsedUpBySamplesThatArriveBeforeTheHole) {
-  Completeness c;
+  Completeness c(immediate());
   for (std::uint64_t s = 0; s <= 30; ++s) feed(c, s, 0, 0);
   // Restart after damage: the birth says 60 were lost; salvaged samples 31..44 arrive (new to the
   // gateway) before the hole 45..104 shows.
@@ -137,7 +144,7 @@ TEST(Completeness, ADamagedRingsCountIsNotUsedUpBySamplesThatArriveBeforeTheHole
 }
 
 TEST(Completeness, AHoleFilledBeforeItSettlesIsNeverReported) {
-  Completeness c;
+  Completeness c(immediate());
   feed(c, 0);
   replay(c, 3);
   EXPECT_EQ(replay(c, 1), V::kLate);
@@ -146,6 +153,19 @@ TEST(Completeness, AHoleFilledBeforeItSettlesIsNeverReported) {
   EXPECT_TRUE(c.take_losses().empty());
   EXPECT_EQ(c.find(kNode)->missing, 0u);
   EXPECT_EQ(c.find(kNode)->losses, 0u);
+}
+
+TEST(Completeness, HolesWaitTheMinimumSettleTimeForALiveSample) {
+  Completeness c;  // settle_min 5 s
+  feed(c, 0, 0, 0, kT);
+  replay(c, 10, 3, 0, kT + 100);
+  feed(c, 11, 5, 0, kT + 1000);  // live, but too soon: a restarted drain may still drop more
+  EXPECT_TRUE(c.take_losses().empty());
+  feed(c, 12, 9, 0, kT + 5100);
+  const auto losses = c.take_losses();
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_EQ(losses[0].overflow, 9u);
+  EXPECT_EQ(losses[0].at_ms, kT + 5100);
 }
 
 TEST(Completeness, WithoutALiveSampleHolesSettleAfterTheSettleTime) {
@@ -164,7 +184,7 @@ TEST(Completeness, WithoutALiveSampleHolesSettleAfterTheSettleTime) {
 }
 
 TEST(Completeness, UnknownCountersExplainNothing) {
-  Completeness c;
+  Completeness c(immediate());
   feed(c, 0, std::nullopt, std::nullopt);
   feed(c, 5, std::nullopt, std::nullopt);
   const auto losses = c.take_losses();
@@ -173,7 +193,7 @@ TEST(Completeness, UnknownCountersExplainNothing) {
 }
 
 TEST(Completeness, ALateSampleShrinksItsHoleAndIsNotADuplicate) {
-  Completeness c;
+  Completeness c(immediate());
   feed(c, 0);
   feed(c, 10);  // hole 1..9
   ASSERT_EQ(c.take_losses().size(), 1u);
@@ -190,7 +210,7 @@ TEST(Completeness, ALateSampleShrinksItsHoleAndIsNotADuplicate) {
 }
 
 TEST(Completeness, HolesAreBoundedPerNode) {
-  Completeness::Config cfg;
+  Completeness::Config cfg = immediate();
   cfg.max_holes = 4;
   cfg.max_recent = 3;
   Completeness c(cfg);
@@ -209,7 +229,7 @@ TEST(Completeness, HolesAreBoundedPerNode) {
 }
 
 TEST(Completeness, ABirthAnnouncingFewerNumbersRestartsTheAccounting) {
-  Completeness c;
+  Completeness c(immediate());
   for (std::uint64_t s = 1000; s < 1010; ++s) feed(c, s);
   c.birth(kNode, 2000);  // more than received: nothing happens (samples are still on their way)
   EXPECT_EQ(c.find(kNode)->resets, 0u);
@@ -226,7 +246,7 @@ TEST(Completeness, ABirthAnnouncingFewerNumbersRestartsTheAccounting) {
 }
 
 TEST(Completeness, MissingWithinTheWindowExpires) {
-  Completeness::Config cfg;
+  Completeness::Config cfg = immediate();
   cfg.loss_window = std::chrono::minutes(10);
   Completeness c(cfg);
   feed(c, 0, 0, 0, kT);
@@ -239,7 +259,7 @@ TEST(Completeness, MissingWithinTheWindowExpires) {
 }
 
 TEST(Completeness, ProgressRowsRoundTripAndAccountingContinuesAfterARestart) {
-  Completeness c;
+  Completeness c(immediate());
   for (std::uint64_t s = 0; s <= 20; ++s) feed(c, s, 2, 0);
   feed(c, 25, 2, 0);
   const auto rows = c.take_progress(kT);
@@ -250,7 +270,7 @@ TEST(Completeness, ProgressRowsRoundTripAndAccountingContinuesAfterARestart) {
   EXPECT_EQ(rows[0].missing, 4u);
   EXPECT_EQ(rows[0].dropped, std::optional<std::uint64_t>(2));
 
-  Completeness after;  // a restarted gateway
+  Completeness after(immediate());  // a restarted gateway
   after.restore(rows);
   EXPECT_EQ(after.totals().missing, 4u);
   EXPECT_EQ(after.totals().nodes, 1u);
@@ -265,7 +285,7 @@ TEST(Completeness, ProgressRowsRoundTripAndAccountingContinuesAfterARestart) {
 }
 
 TEST(Completeness, NodesAreTrackedApart) {
-  Completeness c;
+  Completeness c(immediate());
   c.sample("g/a", 0, 0, 0, true, kT);
   c.sample("g/b", 7, 0, 0, true, kT);
   c.sample("g/a", 1, 0, 0, true, kT);

@@ -394,8 +394,9 @@ std::size_t stored_samples(const Outbox& out) {
 
 TEST(Ingest, ReplayedSamplesAreCountedNotStoredAgain) {
   Pipeline p;
-  (void)p.birth({seq_metric(0), dropped_metric(0), cpu(1)});
-  for (std::uint64_t s = 1; s <= 5; ++s) EXPECT_GT(stored_samples(p.data(s, {seq_metric(s), cpu(2)})), 0u);
+  // A birth's sample_seq is the last number assigned, not a sample: not stored.
+  EXPECT_EQ(stored_samples(p.birth({seq_metric(0), dropped_metric(0), cpu(1)})), 2u);
+  for (std::uint64_t s = 1; s <= 5; ++s) EXPECT_EQ(stored_samples(p.data(s, {seq_metric(s), cpu(2)})), 2u);
   // The agent's confirm window after the host came back: a new session, the same samples again.
   (void)p.birth({seq_metric(5), dropped_metric(0), cpu(1)});
   for (std::uint64_t s = 3; s <= 5; ++s) {
@@ -413,9 +414,14 @@ TEST(Ingest, AHoleInSampleSeqIsAStoredDataLossEventAndFiresTheLossRule) {
   (void)p.tick();
   (void)p.birth({seq_metric(0), dropped_metric(0), cpu(1)});
   (void)p.data(1, {seq_metric(1)});
-  // The ring overflowed during an outage: the birth says 7 were dropped, the next sample is 9.
+  // The ring overflowed during an outage: the birth says 7 were dropped, the next sample is 9. The
+  // hole is reported at the first live sample 5 s (settle_min) after it was seen.
   (void)p.birth({seq_metric(20), dropped_metric(7), cpu(1)});
-  const Outbox out = p.data(1, {seq_metric(9)});
+  const Outbox seen = p.data(1, {seq_metric(9)});
+  for (const StoredEvent& e : seen.store.events) EXPECT_NE(e.type, "DATA_LOSS") << "reported before it settled";
+  EXPECT_EQ(p.completeness.find("plant/pi-1")->missing, 7u);
+  p.clock.advance(5s);
+  const Outbox out = p.data(2, {seq_metric(10)});
   const StoredEvent* loss = nullptr;
   for (const StoredEvent& e : out.store.events) {
     if (e.type == "DATA_LOSS" && e.to == "loss") loss = &e;

@@ -10,7 +10,8 @@
 // does not prove that the primary host got a record (a host stalled past its keepalive loses what
 // the broker queued for its clean session). A sent record stays in the ring until the host has
 // been online for buffer.confirm_after since the broker acknowledged it; every new session (a
-// reconnect, the host coming back, a rebirth) sends the unconfirmed records again from the ring.
+// reconnect, the host coming back, a rebirth the host asks for) sends the unconfirmed records
+// again from the ring.
 // The gateway drops the ones it already has by their agent/sample_seq.
 #pragma once
 
@@ -85,6 +86,9 @@ class Agent {
 
   int wake_fd_ = -1;                        // eventfd: MQTT threads -> loop
   std::atomic<bool> need_birth_{false};
+  // The next birth starts a session that must resend the unconfirmed window (a reconnect, the
+  // host back online, a rebirth the host asked for); births of our own (new metrics) need not.
+  std::atomic<bool> need_rewind_{false};
   std::atomic<bool> host_online_{false};
   std::unique_ptr<BdSeqFile> bd_file_;      // <state_dir>/bdseq
   std::atomic<std::uint64_t> bd_seq_{0};    // the bdSeq of the current session (its will, its NBIRTH)
@@ -95,6 +99,7 @@ class Agent {
   std::shared_ptr<Delivery> in_flight_;     // the record at cursor_, being delivered
   std::uint64_t in_flight_record_ = 0;       // its seq in the ring
   DiskRing::Cursor cursor_;                 // the next record to send
+  DiskRing::Cursor in_flight_at_;           // the in-flight record's cursor
   DiskRing::Cursor in_flight_next_;         // the cursor after the in-flight record
   struct Sent {
     std::uint64_t seq = 0;

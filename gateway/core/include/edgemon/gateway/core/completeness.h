@@ -19,8 +19,9 @@
 // Settling. The agent's counters say how many samples it lost, not which: a full ring keeps
 // dropping its oldest records while it drains, and a birth or a sample can announce drops whose
 // hole arrives later (or earlier). So holes are reported once the backlog has drained — at the
-// node's next live (not historical) sample, or Config::settle after the first unreported hole
-// (tick()). Then the counters' growth since the last settled point (the last live sample without
+// node's first live (not historical) sample at least Config::settle_min after the hole was seen
+// (a reconnect can restart the drain, and drops then are announced by samples that come last), or
+// Config::settle after it (tick()). Then the counters' growth since the last settled point (the last live sample without
 // a pending hole) is handed to the pending holes, oldest first, each taking at most its own size:
 // overflow first, then damage; the rest is "not delivered". A hole filled by late samples before
 // it settles is never reported. A reported hole stays reported (a late sample corrects the counts,
@@ -79,6 +80,7 @@ class Completeness {
     std::size_t max_holes = 16;                                       // per node
     std::size_t max_recent = 64;                                      // per node
     std::chrono::milliseconds loss_window = std::chrono::hours(1);    // for samples_missing
+    std::chrono::milliseconds settle_min = std::chrono::seconds(5);   // shortest wait before reporting
     std::chrono::milliseconds settle = std::chrono::seconds(60);      // longest wait for a live sample
   };
   enum class Verdict { kNew, kDuplicate, kLate };
@@ -112,6 +114,8 @@ class Completeness {
                  std::optional<std::uint64_t> damaged, bool live, std::int64_t now_ms);
   // Reports the holes that waited longer than Config::settle for a live sample.
   void settle(std::int64_t now_ms);
+  // Whether sample `seq` of `node` has been received already (sample() would call it a duplicate).
+  bool received(std::string_view node, std::uint64_t seq) const;
   // A birth that declares agent/sample_seq; `last` is its value (nullopt: no sample yet).
   void birth(std::string_view node, std::optional<std::uint64_t> last);
 
@@ -151,7 +155,8 @@ class Completeness {
     bool dirty = false;
     bool expired = true;  // no loss within the window (take_expired() reported it)
   };
-  static bool pending(const NodeRecord& r);
+  // The time the oldest unreported hole was seen, if any.
+  static std::optional<std::int64_t> pending_since(const NodeRecord& r);
   // Reports every unreported hole of the node, handing them the counters' growth.
   void settle_node(const std::string& key, NodeRecord& r, std::int64_t now_ms);
 

@@ -146,6 +146,10 @@ class FleetState {
   // Applies one decoded message; creates the node if it is new (admission is the caller's).
   ApplyResult apply(const Topic& topic, TelemetryMessage&& msg, std::int64_t received_ms);
 
+  // The agent/sample_seq value an NDATA carries for a known node (by name or by the alias of the
+  // node's birth), before it is applied; nullopt when it carries none or not a count.
+  std::optional<std::uint64_t> sample_seq_in(const Topic& topic, const TelemetryMessage& msg) const;
+
   const NodeState* find(std::string_view group, std::string_view id) const;
   const NodeState* find(std::string_view key) const;
   std::size_t size() const { return nodes_.size(); }

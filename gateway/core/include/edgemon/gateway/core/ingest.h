@@ -183,6 +183,7 @@ class Ingest {
   bool storage_ok_ = true;
   std::vector<Observation> observations_;  // reused per message
   std::vector<rules::Sample> samples_;     // reused per message
+  std::string key_;                        // a node key, reused per message
 };
 
 }  // namespace edgemon::gateway
