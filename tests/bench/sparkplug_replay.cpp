@@ -12,7 +12,10 @@
 //   replay   Each recorded payload becomes a template (a small protobuf walk, no re-encoding): the
 //            payload timestamp and every metric timestamp (kept relative to it) are rewritten to
 //            the current wall time at send, the seq to the node's own 0..255 counter (NBIRTH: 0),
-//            the NBIRTH's bdSeq to --bd-seq, the topic's node id to <prefix>00001 ... Every
+//            the NBIRTH's bdSeq to --bd-seq, agent/sample_seq to the node's own sample count (as
+//            the agent numbers its samples: +1 per NDATA; the NBIRTH carries the last one, so the
+//            gateway's sample accounting sees each node as a real agent and never a replay), the
+//            topic's node id to <prefix>00001 ... Every
 //            template is checked once against edgemon's own decoder (edgemon/common/telemetry.h)
 //            before anything is sent. Node i's k-th NDATA is the capture's (k + 7 i) mod K-th.
 //            The MQTT side is a minimal MQTT 3.1.1 client on a non-blocking socket (CONNECT,
@@ -320,9 +323,24 @@ struct Template {
   };
   std::vector<Slot> slots;
   std::size_t metrics = 0;
+  std::optional<std::size_t> sample_seq;  // offset in body of agent/sample_seq's 8-byte varint value
 };
 
-Template make_template(std::string_view payload, std::optional<std::uint64_t> bd_seq) {
+constexpr std::size_t kSeqBytes = 8;
+
+// A varint in exactly 8 bytes (56 bits; protobuf decoders accept the padded form).
+void write_varint8(char* at, std::uint64_t v) {
+  for (std::size_t i = 0; i < kSeqBytes; ++i) {
+    const auto b = static_cast<unsigned char>(v & 0x7FU);
+    at[i] = static_cast<char>(i + 1 < kSeqBytes ? (b | 0x80U) : b);
+    v >>= 7;
+  }
+}
+
+// `seq_alias`: the alias of agent/sample_seq, learnt from the NBIRTH (whose metrics have names)
+// and used to find it in NDATA (whose metrics have only aliases).
+Template make_template(std::string_view payload, std::optional<std::uint64_t> bd_seq,
+                       std::optional<std::uint64_t>& seq_alias) {
   Template t;
   std::optional<std::uint64_t> payload_ts;
   for (const Field& f : fields_of(payload)) {
@@ -340,11 +358,29 @@ Template make_template(std::string_view payload, std::optional<std::uint64_t> bd
     const std::string_view metric = payload.substr(f.value_begin, f.end - f.value_begin);
     const std::vector<Field> mf = fields_of(metric);
     bool is_bdseq = false;
+    bool is_sample_seq = false;
+    std::optional<std::uint64_t> alias;
+    bool named = false;
     for (const Field& x : mf) {
-      if (x.number == 1 && x.wire == 2 && metric.substr(x.value_begin, x.end - x.value_begin) == "bdSeq") is_bdseq = true;
+      const std::string_view name = x.number == 1 && x.wire == 2 ? metric.substr(x.value_begin, x.end - x.value_begin) : "";
+      if (name == "bdSeq") is_bdseq = true;
+      if (name == "agent/sample_seq") is_sample_seq = true;
+      if (x.number == 1 && x.wire == 2) named = true;
+      if (x.number == 2 && x.wire == 0) alias = x.varint;
     }
+    if (is_sample_seq && alias) seq_alias = alias;
+    if (!named && alias && seq_alias && *alias == *seq_alias) is_sample_seq = true;
     std::string inner;
-    if (is_bdseq && bd_seq) {
+    std::optional<std::size_t> seq_value_at;  // in inner
+    if (is_sample_seq) {
+      for (const Field& x : mf) {
+        if (x.number != 11 && x.number != 7) inner.append(metric.substr(x.begin, x.end - x.begin));  // not long_value, is_null
+      }
+      put_varint(inner, (11U << 3) | 0U);  // long_value, written at send
+      seq_value_at = inner.size();
+      inner.append(kSeqBytes, '\0');
+      write_varint8(inner.data() + *seq_value_at, 0);
+    } else if (is_bdseq && bd_seq) {
       saw_bdseq = true;
       for (const Field& x : mf) {
         if (x.number != 11) inner.append(metric.substr(x.begin, x.end - x.begin));
@@ -358,6 +394,7 @@ Template make_template(std::string_view payload, std::optional<std::uint64_t> bd
     put_varint(t.body, inner.size());
     const std::size_t inner_at = t.body.size();
     t.body += inner;
+    if (seq_value_at) t.sample_seq = inner_at + *seq_value_at;
     for (const Field& x : fields_of(inner)) {
       if (x.number != 3 || x.wire != 0) continue;
       if (x.end - x.value_begin != kTsBytes) fail("capture: a metric timestamp is not a 6-byte varint");
@@ -368,8 +405,10 @@ Template make_template(std::string_view payload, std::optional<std::uint64_t> bd
   return t;
 }
 
-// Appends the payload of `t` at wall time `now_ms` with `seq`; returns its size.
-std::size_t append_payload(std::string& out, const Template& t, std::int64_t now_ms, unsigned seq) {
+// Appends the payload of `t` at wall time `now_ms` with `seq` and agent/sample_seq `sample_seq`;
+// returns its size.
+std::size_t append_payload(std::string& out, const Template& t, std::int64_t now_ms, unsigned seq,
+                           std::uint64_t sample_seq) {
   const std::size_t start = out.size();
   out.push_back(0x08);  // field 1 (timestamp), varint
   out.append(kTsBytes, '\0');
@@ -379,6 +418,7 @@ std::size_t append_payload(std::string& out, const Template& t, std::int64_t now
   const std::size_t body_at = out.size();
   out += t.body;
   for (const Template::Slot& s : t.slots) write_ts6(out.data() + body_at + s.offset, static_cast<std::uint64_t>(now_ms + s.delta));
+  if (t.sample_seq) write_varint8(out.data() + body_at + *t.sample_seq, sample_seq);
   return out.size() - start;
 }
 
@@ -390,7 +430,8 @@ void check_template(const Template& t, edgemon::MessageKind kind, std::optional<
   const std::int64_t now = wall_ms();
   for (unsigned seq : {0U, 5U, 200U}) {
     std::string bytes;
-    append_payload(bytes, t, now, seq);
+    constexpr std::uint64_t kSampleSeq = 123456789;
+    append_payload(bytes, t, now, seq, kSampleSeq);
     auto got = edgemon::decode(bytes, kind);
     if (!got) fail("replayed payload does not decode: " + got.error().message);
     auto orig = edgemon::decode(original, kind);
@@ -402,7 +443,8 @@ void check_template(const Template& t, edgemon::MessageKind kind, std::optional<
     for (std::size_t i = 0; i < got->metrics.size(); ++i) {
       const auto& a = got->metrics[i];
       const auto& b = orig->metrics[i];
-      if (a.name != b.name || a.alias != b.alias || a.value != b.value || a.text != b.text ||
+      const bool sample_seq = t.sample_seq && a.value == static_cast<double>(kSampleSeq);
+      if (a.name != b.name || a.alias != b.alias || (a.value != b.value && !sample_seq) || a.text != b.text ||
           a.ts_ms - now != b.ts_ms - orig->timestamp_ms) {
         fail("replayed metric " + std::to_string(i) + " (" + b.name + ") differs from the capture");
       }
@@ -607,14 +649,17 @@ int replay(const ReplayOptions& o) {
   const std::string group = o.group.empty() ? cap.group : o.group;
   if (!edgemon::valid_id(group)) fail("invalid group " + group);
 
-  const Template birth = make_template(cap.birth, o.bd_seq);
+  std::optional<std::uint64_t> seq_alias;
+  const Template birth = make_template(cap.birth, o.bd_seq, seq_alias);
   check_template(birth, edgemon::MessageKind::kBirth, o.bd_seq, cap.birth);
+  if (!birth.sample_seq || !seq_alias) fail("capture: the NBIRTH has no aliased agent/sample_seq");
   std::vector<Template> data;
   std::size_t data_bytes = 0;
   std::size_t data_metrics = 0;
   for (const std::string& d : cap.data) {
-    data.push_back(make_template(d, std::nullopt));
+    data.push_back(make_template(d, std::nullopt, seq_alias));
     check_template(data.back(), edgemon::MessageKind::kData, std::nullopt, d);
+    if (!data.back().sample_seq) fail("capture: an NDATA without agent/sample_seq");
     data_bytes += payload_size(data.back(), 1);
     data_metrics += data.back().metrics;
   }
@@ -624,7 +669,7 @@ int replay(const ReplayOptions& o) {
     std::string birth_topic;
     std::string data_topic;
     unsigned seq = 0;
-    std::uint64_t sent = 0;
+    std::uint64_t sent = 0;  // NDATA, also the node's last agent/sample_seq
   };
   std::vector<Node> nodes(static_cast<std::size_t>(o.nodes));
   for (int i = 0; i < o.nodes; ++i) {
@@ -657,7 +702,7 @@ int replay(const ReplayOptions& o) {
     while (births < due && pub.can_queue()) {
       Node& n = nodes[births++];
       n.seq = 0;
-      pub.queue(n.birth_topic, payload_size(birth, 0), [&](std::string& out) { append_payload(out, birth, now, 0); });
+      pub.queue(n.birth_topic, payload_size(birth, 0), [&](std::string& out) { append_payload(out, birth, now, 0, n.sent); });
     }
     pub.pump(births < due && pub.can_queue() ? 0 : 1);
     if (seconds_since(births_start) > 120) fail("births took more than 120 s");
@@ -683,7 +728,7 @@ int replay(const ReplayOptions& o) {
         n.seq = (n.seq + 1) & 0xFFU;
         const Template& tpl = data[(n.sent + 7 * next_node) % k];
         ++n.sent;
-        pub.queue(n.data_topic, payload_size(tpl, n.seq), [&](std::string& out) { append_payload(out, tpl, now, n.seq); });
+        pub.queue(n.data_topic, payload_size(tpl, n.seq), [&](std::string& out) { append_payload(out, tpl, now, n.seq, n.sent); });
         ++sent;
         ++batch;
         next_node = next_node + 1 == nodes.size() ? 0 : next_node + 1;
