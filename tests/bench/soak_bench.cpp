@@ -26,8 +26,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -213,17 +215,34 @@ int main(int argc, char** argv) {
   edgemon::gateway::SqliteOptions ro;
   ro.read_only = true;
   std::uint64_t holes = 0, stored = 0;
+  std::string hole_list;
   if (auto store = edgemon::gateway::open_sqlite_store(fleet.database(), ro)) {
     auto pts = (*store)->query("edgemon", agent_id, "agent/sample_seq", 0, std::numeric_limits<std::int64_t>::max(),
                                10'000'000);
     if (pts) {
-      std::set<std::uint64_t> seqs;
+      std::map<std::uint64_t, std::int64_t> seqs;  // number -> sample time
       for (const auto& p : *pts) {
-        if (p.value) seqs.insert(static_cast<std::uint64_t>(std::llround(*p.value)));
+        if (p.value) seqs.emplace(static_cast<std::uint64_t>(std::llround(*p.value)), p.ts_ms);
       }
       stored = seqs.size();
-      if (!seqs.empty()) holes = *seqs.rbegin() - *seqs.begin() + 1 - seqs.size();
+      if (!seqs.empty()) holes = seqs.rbegin()->first - seqs.begin()->first + 1 - seqs.size();
+      // Each hole with the times of the samples around it (to find the moment in the logs).
+      auto prev = seqs.begin();
+      for (auto it = seqs.begin(); it != seqs.end(); ++it) {
+        if (it != seqs.begin() && it->first > prev->first + 1) {
+          hole_list += std::to_string(prev->first + 1) + "-" + std::to_string(it->first - 1) + " (between samples at " +
+                       std::to_string(prev->second) + " and " + std::to_string(it->second) + " ms) ";
+        }
+        prev = it;
+      }
     }
+  }
+  if (holes > 0) {
+    // Keep the evidence: the database and every log.
+    const std::string keep = "/tmp/soak-failure-" + std::to_string(::getpid());
+    std::filesystem::create_directories(keep);
+    std::filesystem::copy(fleet.dir().path(), keep, std::filesystem::copy_options::recursive);
+    std::printf("history holes: %s\nkept %s\n", hole_list.c_str(), keep.c_str());
   }
 
   // Figures.
@@ -258,6 +277,9 @@ int main(int argc, char** argv) {
   if (health.is_object()) std::printf("gateway health at the end: %s\n", health.dump().c_str());
   const bool ok = u64(final_samples, "missing") == 0 && holes == 0 && stored > 0;
   std::printf("%s\n", ok ? "PASS: nothing the real agent measured was lost" : "FAIL: samples of the real agent are missing");
-  if (!ok) std::printf("%s\n", fleet.logs().substr(0, 20000).c_str());
+  if (!ok) {
+    const std::string logs = fleet.logs();
+    std::printf("%s\n", logs.substr(logs.size() > 20000 ? logs.size() - 20000 : 0).c_str());
+  }
   return ok ? 0 : 1;
 }
